@@ -1,0 +1,146 @@
+/**
+ * The custom protocol between the extension (client) and the server-runtime process (language server +
+ * supervisor), defined once and imported by both sides. Standard LSP (diagnostics, completion, ...) needs no
+ * entry here; only the Server 3 specific requests and notifications do.
+ *
+ * Shapes of the metrics mirror the JSON lines the Python runtime writes on its control channel
+ * (see server-runtime/python/Server_3_free_threads/metrics.py): counters are cumulative since start; rates are
+ * computed by whoever displays them, from two consecutive snapshots.
+ */
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+
+/** Life of one supervised Python server. */
+export type ServerState = 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'restarting';
+
+export interface ServerInfo {
+  /** Stable id for the lifetime of the supervisor: one per config file (its URI). */
+  id: string;
+  configUri: string;
+  state: ServerState;
+  /** e.g. "http://127.0.0.1:8000" once listening. */
+  url?: string;
+  pid?: number;
+  /** Interpreter that runs it and its version, e.g. "/usr/bin/python3", "3.11.7". */
+  python?: string;
+  pythonVersion?: string;
+  gil?: boolean;
+  /** Last problem, when state is crashed or a start/restart failed. */
+  error?: ServerError;
+}
+
+export type ServerErrorKind =
+  | 'config-invalid'
+  | 'port-in-use'
+  | 'app-import'
+  | 'interpreter-missing'
+  | 'interpreter-too-old'
+  | 'crashed'
+  | 'unsupported-platform'
+  | 'other';
+
+export interface ServerError {
+  kind: ServerErrorKind;
+  message: string;
+  /** Python traceback text, for app-import and crashes. */
+  traceback?: string;
+  /** Where to jump: the file and 1-based line named last in the traceback, or the config line. */
+  file?: string;
+  line?: number;
+  /** For port-in-use: a free port the user may switch to. */
+  suggestedPort?: number;
+}
+
+// ---- requests (client -> server) ----
+
+export interface StartParams {
+  /** URI of the config file. */
+  configUri: string;
+  /** Interpreter to run; the client resolves it (Python extension, setting, python3). */
+  pythonPath: string;
+  /** Working directory for the app: the config's workspace folder. */
+  cwd: string;
+  /** Restart automatically on changes of the config and the app's Python files. */
+  autoRestart: boolean;
+  autoRestartDelayMs: number;
+  /** Override the config's PORT (used by "try another port"). */
+  portOverride?: number;
+}
+export const StartRequest = new RequestType<StartParams, ServerInfo, void>('server3/start');
+
+export interface ServerIdParams {
+  id: string;
+}
+export const StopRequest = new RequestType<ServerIdParams, ServerInfo, void>('server3/stop');
+export const RestartRequest = new RequestType<ServerIdParams, ServerInfo, void>('server3/restart');
+export const ListServersRequest = new RequestType<void, ServerInfo[], void>('server3/listServers');
+
+/** Views subscribe while visible; an empty `ids` (or intervalMs 0) stops the metrics stream. */
+export interface MetricsSubscriptionParams {
+  ids: string[];
+  intervalMs: number;
+}
+export const SetMetricsSubscriptionRequest = new RequestType<MetricsSubscriptionParams, void, void>(
+  'server3/setMetricsSubscription',
+);
+
+/** Supervisor-side settings the client pushes on start and on change. */
+export interface SupervisorSettings {
+  stopTimeoutMs: number;
+}
+export const ConfigureSupervisorRequest = new RequestType<SupervisorSettings, void, void>('server3/configure');
+
+// ---- notifications (server -> client) ----
+
+export const ServerStateNotification = new NotificationType<ServerInfo>('server3/state');
+
+export interface LogParams {
+  id: string;
+  stream: 'stdout' | 'stderr' | 'access' | 'supervisor';
+  lines: string[];
+}
+export const LogNotification = new NotificationType<LogParams>('server3/log');
+
+export interface ThreadMetrics {
+  /** e.g. "accept", "read", "app-1", "close". */
+  name: string;
+  role: 'accept' | 'read' | 'app' | 'close' | 'stats' | 'other';
+  /** 'busy' while handling an item, 'waiting' while blocked on its queue/epoll. */
+  state: 'busy' | 'waiting' | 'stopped';
+  /** Items handled: connections accepted, requests parsed, responses sent, sockets closed. */
+  items: number;
+  busySeconds: number;
+  waitSeconds: number;
+  /** Depth of the queue this thread feeds (accept -> read, read -> app, app -> close). */
+  queueDepth: number;
+  errors: number;
+  cpuSeconds: number;
+}
+
+export interface LatencyHistogram {
+  /** Upper bounds in milliseconds; the last bucket is +Inf. */
+  boundsMs: number[];
+  counts: number[];
+}
+
+export interface MetricsTotals {
+  connectionsOpen: number;
+  connectionsAccepted: number;
+  requests: number;
+  status: { '1xx': number; '2xx': number; '3xx': number; '4xx': number; '5xx': number };
+  bytesIn: number;
+  bytesOut: number;
+  latency: LatencyHistogram;
+}
+
+export interface MetricsSnapshot {
+  id: string;
+  /** Seconds since the epoch, from the Python process. */
+  time: number;
+  uptimeSeconds: number;
+  pid: number;
+  /** One entry per process when WORKERS > 1; index 0 otherwise only. */
+  worker: number;
+  threads: ThreadMetrics[];
+  totals: MetricsTotals;
+}
+export const MetricsNotification = new NotificationType<MetricsSnapshot[]>('server3/metrics');
