@@ -6,9 +6,28 @@ import { existsSync } from 'node:fs';
 const watch = process.argv.includes('--watch');
 const common = { bundle: true, minify: !watch, sourcemap: watch, logLevel: 'info' };
 const targets = [
-  { entryPoints: ['extension/src/extension.ts'], outfile: 'dist/extension.js', platform: 'node', format: 'cjs', target: 'node20', external: ['vscode'] },
-  { entryPoints: ['server-runtime/src/server.ts'], outfile: 'dist/server.js', platform: 'node', format: 'cjs', target: 'node20' },
-  { entryPoints: ['extension/webview/main.ts'], outfile: 'dist/webview.js', platform: 'browser', format: 'iife', target: 'es2022' },
+  {
+    entryPoints: ['extension/src/extension.ts'],
+    outfile: 'dist/extension.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['vscode'],
+  },
+  {
+    entryPoints: ['server-runtime/src/server.ts'],
+    outfile: 'dist/server.js',
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+  },
+  {
+    entryPoints: ['extension/webview/main.ts'],
+    outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
 ].filter((t) => existsSync(t.entryPoints[0]));
 
 for (const t of targets) {

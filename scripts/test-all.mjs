@@ -4,14 +4,23 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 
-const hasFiles = (dir, re) => existsSync(dir) && readdirSync(dir, { recursive: true }).some((f) => re.test(String(f)));
+const hasFiles = (dir, re) =>
+  existsSync(dir) && readdirSync(dir, { recursive: true }).some((f) => re.test(String(f)));
 const suites = [
   { name: 'build', cmd: ['npm', 'run', 'build'], present: () => true },
   { name: 'lint', cmd: ['npm', 'run', 'lint'], present: () => true },
   { name: 'unit', cmd: ['npm', 'run', 'test:unit'], present: () => hasFiles('out/test/unit', /\.test\.js$/) },
-  { name: 'grammar', cmd: ['npm', 'run', 'test:grammar'], present: () => hasFiles('out/test/grammar', /\.test\.js$/) },
+  {
+    name: 'grammar',
+    cmd: ['npm', 'run', 'test:grammar'],
+    present: () => hasFiles('out/test/grammar', /\.test\.js$/),
+  },
   { name: 'lsp', cmd: ['npm', 'run', 'test:lsp'], present: () => hasFiles('out/test/lsp', /\.test\.js$/) },
-  { name: 'python', cmd: ['npm', 'run', 'test:py'], present: () => hasFiles('server-runtime/python/tests', /^test_.*\.py$|\/test_.*\.py$/) },
+  {
+    name: 'python',
+    cmd: ['npm', 'run', 'test:py'],
+    present: () => hasFiles('server-runtime/python/tests', /^test_.*\.py$|\/test_.*\.py$/),
+  },
   { name: 'host', cmd: ['npm', 'run', 'test:host'], present: () => existsSync('out/test/host/run.js') },
   { name: 'ui', cmd: ['npm', 'run', 'test:ui'], present: () => existsSync('out/test/ui/run.js') },
 ];
@@ -32,7 +41,8 @@ for (const suite of suites) {
   if (suite.name === 'build' && r.status !== 0) break; // nothing else can run without a build
 }
 console.log('\n=== summary');
-for (const [name, status, secs] of results) console.log(`${name.padEnd(8)} ${status}${secs ? ` (${secs}s)` : ''}`);
+for (const [name, status, secs] of results)
+  console.log(`${name.padEnd(8)} ${status}${secs ? ` (${secs}s)` : ''}`);
 const failed = results.filter((r) => r[1] === 'failed').length;
 const passed = results.filter((r) => r[1] === 'passed').length;
 console.log(`suites: ${passed} passed, ${failed} failed`);

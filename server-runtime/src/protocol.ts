@@ -87,7 +87,9 @@ export const SetMetricsSubscriptionRequest = new RequestType<MetricsSubscription
 export interface SupervisorSettings {
   stopTimeoutMs: number;
 }
-export const ConfigureSupervisorRequest = new RequestType<SupervisorSettings, void, void>('server3/configure');
+export const ConfigureSupervisorRequest = new RequestType<SupervisorSettings, void, void>(
+  'server3/configure',
+);
 
 // ---- notifications (server -> client) ----
 

@@ -35,7 +35,9 @@ def application(environ, start_response):
         return [HELLO]
     if path == "/big":
         body = b"x" * (_qs_int(environ, "kb", 1024) * 1024)
-        start_response("200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(body)))])
+        start_response(
+            "200 OK", [("Content-Type", "application/octet-stream"), ("Content-Length", str(len(body)))]
+        )
         return [body]
     if path == "/stream":
         start_response("200 OK", [("Content-Type", "text/plain")])

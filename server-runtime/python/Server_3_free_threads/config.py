@@ -78,7 +78,9 @@ def parse_config_text(text: str, base_dir: Path | None = None) -> tuple[Settings
             continue
         if "=" not in stripped:
             problems.append(
-                Problem(lineno, 0, len(line), "error", "not-key-value", f"expected KEY=VALUE, got {stripped!r}")
+                Problem(
+                    lineno, 0, len(line), "error", "not-key-value", f"expected KEY=VALUE, got {stripped!r}"
+                )
             )
             continue
         key, _, value = stripped.partition("=")
@@ -91,7 +93,14 @@ def parse_config_text(text: str, base_dir: Path | None = None) -> tuple[Settings
             _convert(spec, value)
         except ValueError:
             problems.append(
-                Problem(lineno, 0, len(line), "error", "bad-value", f"{key}: {value!r} is not a valid {spec['type']}")
+                Problem(
+                    lineno,
+                    0,
+                    len(line),
+                    "error",
+                    "bad-value",
+                    f"{key}: {value!r} is not a valid {spec['type']}",
+                )
             )
             continue
         raw[key] = value

@@ -2,7 +2,12 @@
  * The config language's features (diagnostics, completion, hover, code actions, formatting, symbols).
  * Placeholder: the config-language issue fills this in.
  */
-import type { Connection, InitializeParams, ServerCapabilities, TextDocuments } from 'vscode-languageserver/node';
+import type {
+  Connection,
+  InitializeParams,
+  ServerCapabilities,
+  TextDocuments,
+} from 'vscode-languageserver/node';
 import { TextDocumentSyncKind } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
 

@@ -12,6 +12,9 @@ export interface SupervisorHandle {
   killAll(): void;
 }
 
-export function registerSupervisor(_connection: Connection, _documents: TextDocuments<TextDocument>): SupervisorHandle {
+export function registerSupervisor(
+  _connection: Connection,
+  _documents: TextDocuments<TextDocument>,
+): SupervisorHandle {
   return { stopAll: async () => undefined, killAll: () => undefined };
 }
