@@ -1,16 +1,24 @@
 """Reads and validates the server's config file against config_schema.json.
 
-The schema is the one source of truth shared with the VS Code language server; the shared test vectors in
-test/vectors/config/ are run by both sides so they report the same problems on the same spans.
+The schema is the one source of truth shared with the VS Code language server
+(server-runtime/src/config/); the shared test vectors in test/vectors/config/ are run by both sides so they
+report the same problems (code, severity, line, columns) for the same text. The rules of the language are
+written down once, in docs/config.md ("Syntax"); keep this file and server-runtime/src/config/parse.ts +
+validate.ts in step with it.
 
 Interface used by the rest of the runtime:
     parse_config_text(text, base_dir=None) -> (Settings, list[Problem])
-    load_config(path) -> Settings            # raises ConfigError(problems) when there is any error
+        base_dir=None runs only the checks that need nothing but the text (what the shared vectors cover);
+        with a base_dir it also checks the file system: APP's module exists and defines its callable,
+        SOCKET_BACKLOG is not above net.core.somaxconn (all of those are warnings).
+    load_config(path) -> Settings   # raises ConfigError(problems, path) when there is any error;
+                                    # the warnings are kept in settings.warnings
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,11 +26,33 @@ from typing import Any
 SCHEMA_PATH = Path(__file__).with_name("config_schema.json")
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
 FIELDS: dict[str, dict[str, Any]] = {f["name"]: f for f in SCHEMA["fields"]}
+SOMAXCONN_PATH = Path("/proc/sys/net/core/somaxconn")
+
+# Only spaces and tabs count as blanks (not str.strip()'s Unicode spaces): the TypeScript side must agree.
+BLANKS = " \t"
+KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+INTEGER_RE = re.compile(r"[+-]?[0-9]+\Z")
+NUMBER_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?\Z")
+MODULE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*\Z")
+IDENTIFIER_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+LABEL_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\Z")
+IPV4_RE = re.compile(r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}\Z")
+HEX_GROUP_RE = re.compile(r"[0-9A-Fa-f]{1,4}\Z")
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Results
 
 
 @dataclass(frozen=True)
 class Problem:
-    """One problem in a config file. line is 1-based; columns are 0-based, end exclusive (as in LSP)."""
+    """One problem in a config file. line is 1-based; columns are 0-based, end exclusive (as in LSP).
+
+    code is part of the contract with the language server and the shared vectors (see docs/config.md).
+    suggestion is the key a misspelt key probably meant (used by "did you mean" and the editor's quick fix).
+    """
 
     line: int
     start: int
@@ -30,6 +60,7 @@ class Problem:
     severity: str  # "error" | "warning"
     code: str
     message: str
+    suggestion: str | None = None
 
     def format(self, path: str | None = None) -> str:
         where = f"{path}:{self.line}" if path else f"line {self.line}"
@@ -37,6 +68,8 @@ class Problem:
 
 
 class ConfigError(Exception):
+    """The config has errors; str() is one `path:LINE: error: message` line per problem."""
+
     def __init__(self, problems: list[Problem], path: str | None = None):
         self.problems = problems
         self.path = path
@@ -45,10 +78,12 @@ class ConfigError(Exception):
 
 @dataclass
 class Settings:
-    """Typed values of every schema field (defaults filled in), keyed by the schema name in lower case."""
+    """Typed values of every schema field (defaults filled in), keyed by the schema name in lower case:
+    settings.port -> int, settings.metrics -> bool, settings.keepalive_timeout -> float, ..."""
 
     values: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
+    warnings: list[Problem] = field(default_factory=list)
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -56,68 +91,491 @@ class Settings:
         except KeyError:
             raise AttributeError(name) from None
 
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.values)
 
-def _convert(spec: dict[str, Any], raw: str) -> Any:
+
+# ----------------------------------------------------------------------------------------------------------
+# Parse: the text into entries (one per KEY=VALUE line) and syntax problems
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One KEY=VALUE line. line is 1-based; key_start/key_end/value_start/value_end are 0-based columns."""
+
+    line: int
+    key: str
+    key_start: int
+    key_end: int
+    equals: int
+    value: str
+    value_start: int
+    value_end: int
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as the editor sees them: split on \\n only, a trailing \\r dropped, a leading BOM dropped."""
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+
+
+def _skip_blanks(line: str, i: int, end: int) -> int:
+    while i < end and line[i] in BLANKS:
+        i += 1
+    return i
+
+
+def _trim_end(line: str, start: int, end: int) -> int:
+    while end > start and line[end - 1] in BLANKS:
+        end -= 1
+    return end
+
+
+def content_end(line: str, start: int) -> int:
+    """End of a line's content: a `#` that follows a blank starts a trailing comment (values never hold
+    blanks, so `PORT=8000  # dev` is PORT=8000); a `#` inside a word (`APP=a#b`) is part of it."""
+    end = len(line)
+    for i in range(start + 1, len(line)):
+        if line[i] == "#" and line[i - 1] in BLANKS:
+            end = i
+            break
+    return _trim_end(line, start, end)
+
+
+def parse_lines(text: str) -> tuple[list[Entry], list[Problem]]:
+    entries: list[Entry] = []
+    problems: list[Problem] = []
+    for lineno, line in enumerate(split_lines(text), start=1):
+        start = _skip_blanks(line, 0, len(line))
+        if start == len(line) or line[start] == "#":
+            continue  # blank line or full-line comment
+        end = content_end(line, start)
+        equals = line.find("=", start, end)
+        key_end = _trim_end(line, start, equals) if equals >= 0 else start
+        key = line[start:key_end]
+        if equals < 0 or not KEY_RE.match(key):
+            problems.append(_not_key_value(lineno, line, start, end, equals))
+            continue
+        value_start = _skip_blanks(line, equals + 1, end)
+        entries.append(Entry(lineno, key, start, key_end, equals, line[value_start:end], value_start, end))
+    return entries, problems
+
+
+def _not_key_value(lineno: int, line: str, start: int, end: int, equals: int) -> Problem:
+    text = line[start:end]
+    if equals < 0:
+        words = text.split(None, 1)
+        hint = f" (did you mean {words[0]}={words[1]}?)" if len(words) == 2 else ""
+        message = f"expected KEY=VALUE, got {text!r}{hint}: write the key, then =, then the value"
+    elif equals == start:
+        message = f"expected KEY=VALUE, got {text!r}: the key before = is missing"
+    else:
+        message = (
+            f"expected KEY=VALUE, got {text!r}: a key is letters, digits and _ (not starting with a digit)"
+        )
+    return Problem(lineno, start, end, "error", "not-key-value", message)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Value checks, one per schema type. Each returns (code, message) for a bad value or None.
+
+
+def is_ipv4(text: str) -> bool:
+    if not IPV4_RE.match(text):
+        return False
+    # No leading zeros: 010 means 8 to some resolvers and 10 to others.
+    return all(int(p) <= 255 and (p == "0" or not p.startswith("0")) for p in text.split("."))
+
+
+def ipv6_groups(text: str) -> list[int] | None:
+    """The eight 16-bit groups of an IPv6 address, or None. No zone (%eth0), no brackets."""
+    if "::" in text.replace("::", "", 1):
+        return None
+    head, double, tail = text.partition("::")
+    parts_head = head.split(":") if head else []
+    parts_tail = tail.split(":") if tail else []
+    groups: list[int] = []
+    tail_groups: list[int] = []
+    for parts, out in ((parts_head, groups), (parts_tail, tail_groups)):
+        for i, part in enumerate(parts):
+            last = out is tail_groups or not double
+            if last and i == len(parts) - 1 and is_ipv4(part):
+                a, b, c, d = (int(x) for x in part.split("."))
+                out += [a << 8 | b, c << 8 | d]
+            elif HEX_GROUP_RE.match(part):
+                out.append(int(part, 16))
+            else:
+                return None
+    count = len(groups) + len(tail_groups)
+    if double:
+        if count > 7:
+            return None
+        return groups + [0] * (8 - count) + tail_groups
+    return groups if count == 8 else None
+
+
+def is_hostname(text: str) -> bool:
+    if not 0 < len(text) <= 253:
+        return False
+    labels = text.split(".")
+    # The last label is never all digits, so 999.1.1.1 is a bad address, not a hostname.
+    return all(len(lab) <= 63 and LABEL_RE.match(lab) for lab in labels) and not labels[-1].isdigit()
+
+
+def is_loopback(host: str) -> bool:
+    if is_ipv4(host):
+        return host.startswith("127.")
+    groups = ipv6_groups(host)
+    if groups is not None:
+        return groups == [0] * 7 + [1]
+    lower = host.lower()
+    return lower == "localhost" or lower.endswith(".localhost")
+
+
+def _example(spec: dict[str, Any]) -> str:
+    return f"{spec['name']}={spec['example']}"
+
+
+def _range_text(spec: dict[str, Any], kind: str) -> str:
+    lo, hi = spec.get("min"), spec.get("max")
+    noun = "an integer" if kind == "integer" else "a number"
+    if kind == "integer" and lo == 1 and hi is None:
+        return "a positive integer"
+    if hi is None:
+        return f"{noun} of at least {_num(lo)}"
+    if lo is None:
+        return f"{noun} of at most {_num(hi)}"
+    return f"{noun} from {_num(lo)} to {_num(hi)}"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _in_range(spec: dict[str, Any], x: float) -> bool:
+    return ("min" not in spec or x >= spec["min"]) and ("max" not in spec or x <= spec["max"])
+
+
+def check_value(spec: dict[str, Any], value: str) -> tuple[str, str, str] | None:
+    """(severity, code, message) for a value that is wrong for its field, or None when it is fine."""
+    kind, name = spec["type"], spec["name"]
+    if kind in ("integer", "port"):
+        must = f"{name} must be {_range_text(spec, 'integer')}, e.g. {_example(spec)}"
+        if not INTEGER_RE.match(value):
+            return "error", "bad-integer", f"{name}: {value!r} is not an integer; {must}"
+        if not _in_range(spec, int(value)):
+            return "error", "out-of-range", f"{name}: {value} is out of range; {must}"
+    elif kind == "number":
+        must = f"{name} must be {_range_text(spec, 'number')} (seconds), e.g. {_example(spec)}"
+        if not NUMBER_RE.match(value):
+            return "error", "bad-number", f"{name}: {value!r} is not a number; {must}"
+        if not _in_range(spec, float(value)):
+            return "error", "out-of-range", f"{name}: {value} is out of range; {must}"
+    elif kind == "boolean":
+        if value.lower() not in TRUE_WORDS + FALSE_WORDS:
+            return "error", "bad-boolean", f"{name}: {value!r} is not on/off, true/false, yes/no or 1/0"
+    elif kind == "enum":
+        if value not in spec["values"]:
+            choices = ", ".join(spec["values"])
+            return "error", "bad-enum", f"{name}: {value!r} is not one of {choices}, e.g. {_example(spec)}"
+    elif kind == "host":
+        if value.startswith("[") and value.endswith("]") and ipv6_groups(value[1:-1]) is not None:
+            bare = value[1:-1]
+            return "error", "bad-host", f"{name}: write the IPv6 address without brackets: {name}={bare}"
+        if not (is_ipv4(value) or ipv6_groups(value) is not None or is_hostname(value)):
+            return (
+                "error",
+                "bad-host",
+                f"{name}: {value!r} is not an IPv4/IPv6 address or a hostname, e.g. {_example(spec)}",
+            )
+        if not is_loopback(value):
+            return "warning", "non-loopback-host", _network_warning(name, value)
+    elif kind == "hostname":
+        if not (is_hostname(value) or is_ipv4(value)):
+            return "error", "bad-hostname", f"{name}: {value!r} is not a hostname, e.g. {_example(spec)}"
+    elif kind == "module":
+        if not MODULE_RE.match(value):
+            hint = _module_hint(value)
+            return "error", "bad-module", f"{name}: {value!r} is not a dotted module path{hint}"
+    elif kind == "identifier":
+        if not IDENTIFIER_RE.match(value):
+            return "error", "bad-identifier", f"{name}: {value!r} is not a Python name, e.g. {_example(spec)}"
+    elif kind == "address":
+        return _check_address(spec, value)
+    return None
+
+
+def _network_warning(name: str, host: str) -> str:
+    return (
+        f"{name}={host} is not a loopback address: the server will be reachable from the network; "
+        f"use 127.0.0.1 to keep it on this machine"
+    )
+
+
+def _module_hint(value: str) -> str:
+    if value.endswith(".py") or "/" in value or "\\" in value:
+        dotted = re.sub(r"\.py\Z", "", value).replace("\\", "/").strip("/").replace("/", ".")
+        return f": write it with dots and without .py, e.g. APP={dotted}"
+    return ", e.g. APP=mypkg.wsgi (for mypkg/wsgi.py)"
+
+
+def split_address(value: str) -> tuple[str, str] | None:
+    """HOST:PORT or [IPv6]:PORT -> (host, port text), or None when it is not of that shape."""
+    if value.startswith("["):
+        close = value.find("]")
+        if close < 0 or value[close + 1 : close + 2] != ":":
+            return None
+        return value[1:close], value[close + 2 :]
+    host, colon, port = value.rpartition(":")
+    if not colon or ":" in host:
+        return None
+    return host, port
+
+
+def _check_address(spec: dict[str, Any], value: str) -> tuple[str, str, str] | None:
+    name = spec["name"]
+    if value == "":
+        return None  # empty: the feature is off
+    parts = split_address(value)
+    ok = False
+    if parts:
+        host, port = parts
+        bracketed = value.startswith("[")
+        host_ok = ipv6_groups(host) is not None if bracketed else (is_ipv4(host) or is_hostname(host))
+        port_ok = bool(INTEGER_RE.match(port)) and port[0] not in "+-" and 1 <= int(port) <= 65535
+        ok = host_ok and port_ok
+    if not ok:
+        return "error", "bad-address", f"{name}: {value!r} is not HOST:PORT, e.g. {_example(spec)}"
+    if not is_loopback(parts[0]):
+        return "warning", "non-loopback-host", _network_warning(name, value)
+    return None
+
+
+def convert(spec: dict[str, Any], value: str) -> Any:
+    """The typed value of a value that passed check_value."""
     kind = spec["type"]
     if kind in ("integer", "port"):
-        return int(raw)
+        return int(value)
     if kind == "number":
-        return float(raw)
+        return float(value)
     if kind == "boolean":
-        return raw.lower() in ("1", "true", "yes", "on")
-    return raw
+        return value.lower() in TRUE_WORDS
+    return value
 
 
-def parse_config_text(text: str, base_dir: Path | None = None) -> tuple[Settings, list[Problem]]:
-    """Minimal first version: KEY=VALUE lines, comments, required fields, int/float conversion."""
+def default_value(spec: dict[str, Any]) -> Any:
+    """The schema's default with the field's Python type (5 -> 5.0 for a number)."""
+    default = spec.get("default")
+    if spec["type"] == "number" and default is not None:
+        return float(default)
+    return default
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Keys: unknown, wrong case, duplicates, missing
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance where swapping two neighbours also costs 1 (HSOT -> HOST is one edit)."""
+    d = [[i + j if i * j == 0 else 0 for j in range(len(b) + 1)] for i in range(len(a) + 1)]
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            d[i][j] = min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                d[i][j] = min(d[i][j], d[i - 2][j - 2] + 1)
+    return d[len(a)][len(b)]
+
+
+def suggest_key(key: str) -> str | None:
+    """The known key a misspelt one most likely meant (same rule as the language server's suggestKey)."""
+    upper = key.upper()
+    best, best_distance = None, 3
+    for name in FIELDS:
+        if upper == name:
+            return name
+        distance = edit_distance(upper, name)
+        limit = 1 if len(name) <= 4 else 2
+        if distance <= limit and distance < best_distance:
+            best, best_distance = name, distance
+    if best is None:
+        for name in FIELDS:
+            if name.endswith("_" + upper) or name.startswith(upper + "_"):
+                return name
+    return best
+
+
+def _key_problem(entry: Entry) -> Problem | None:
+    if entry.key in FIELDS:
+        return None
+    suggestion = suggest_key(entry.key)
+    span = (entry.line, entry.key_start, entry.key_end)
+    if suggestion == entry.key.upper():
+        message = f"keys are upper-case: write {suggestion}, not {entry.key}"
+        return Problem(*span, "error", "wrong-case-key", message, suggestion)
+    hint = f"did you mean {suggestion}? " if suggestion else ""
+    message = f"unknown key {entry.key}: {hint}the server ignores it (see docs/config.md for the keys)"
+    return Problem(*span, "warning", "unknown-key", message, suggestion)
+
+
+def _duplicate_problems(entries: list[Entry]) -> list[Problem]:
+    """Every occurrence of a key but the last one: the last value wins (as in the 0.2 parser)."""
+    last: dict[str, Entry] = {}
+    for entry in entries:
+        last[entry.key] = entry
+    return [
+        Problem(
+            e.line,
+            e.key_start,
+            e.key_end,
+            "warning",
+            "duplicate-key",
+            f"{e.key} is set again on line {last[e.key].line}, which wins: this line has no effect; "
+            "remove it",
+        )
+        for e in entries
+        if last[e.key] is not e
+    ]
+
+
+def _missing_problems(entries: list[Entry]) -> list[Problem]:
+    """Missing required fields sit at line 1, columns 0-0 (zero width): there is no better place for them."""
+    present = {e.key for e in entries}
+    return [
+        Problem(
+            1,
+            0,
+            0,
+            "error",
+            "missing-required",
+            f"missing required field {name}: add a line {name}={spec['example']}",
+        )
+        for name, spec in FIELDS.items()
+        if spec["required"] and name not in present
+    ]
+
+
+# ----------------------------------------------------------------------------------------------------------
+# File-system checks (warnings; only with a base_dir)
+
+
+def module_file(base_dir: Path, module: str) -> Path | None:
+    """mypkg.wsgi -> base_dir/mypkg/wsgi.py or base_dir/mypkg/wsgi/__init__.py, if either exists."""
+    base = base_dir.joinpath(*module.split("."))
+    for candidate in (base.with_name(base.name + ".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def defines_name(source: str, name: str) -> bool:
+    """Whether a module's source defines `name` at top level (assignment, def, class or import).
+    A textual check, on purpose: importing the user's module here would run its code."""
+    n = re.escape(name)
+    patterns = (
+        rf"^(?:async\s+)?def\s+{n}\b",
+        rf"^class\s+{n}\b",
+        rf"^(?:[A-Za-z_][A-Za-z0-9_]*\s*=\s*)*{n}\s*(?::[^=\n]*)?=(?!=)",
+        rf"^from\s+\S+\s+import\s+.*\b{n}\b",
+        rf"^import\s+.*\bas\s+{n}\b",
+    )
+    return any(re.search(p, source, re.MULTILINE) for p in patterns)
+
+
+def read_somaxconn() -> int | None:
+    try:
+        return int(SOMAXCONN_PATH.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _file_system_problems(entries: list[Entry], base_dir: Path) -> list[Problem]:
     problems: list[Problem] = []
-    raw: dict[str, str] = {}
-    for lineno, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        if "=" not in stripped:
-            problems.append(
-                Problem(
-                    lineno, 0, len(line), "error", "not-key-value", f"expected KEY=VALUE, got {stripped!r}"
-                )
+    effective = {e.key: e for e in entries}
+    app = effective.get("APP")
+    if app and MODULE_RE.match(app.value):
+        callable_name = "application"
+        named = effective.get("APP_CALLABLE")
+        if named and IDENTIFIER_RE.match(named.value):
+            callable_name = named.value
+        span = (app.line, app.value_start, app.value_end)
+        path = module_file(base_dir, app.value)
+        if path is None:
+            file_hint = app.value.replace(".", "/") + ".py"
+            message = (
+                f"APP: module {app.value} not found in {base_dir} (looked for {file_hint}); "
+                f"the server imports it from the folder it runs in"
             )
-            continue
-        key, _, value = stripped.partition("=")
-        key, value = key.strip(), value.strip()
-        spec = FIELDS.get(key)
-        if spec is None:
-            problems.append(Problem(lineno, 0, len(line), "error", "unknown-key", f"unknown key {key}"))
-            continue
-        try:
-            _convert(spec, value)
-        except ValueError:
-            problems.append(
-                Problem(
-                    lineno,
-                    0,
-                    len(line),
-                    "error",
-                    "bad-value",
-                    f"{key}: {value!r} is not a valid {spec['type']}",
+            problems.append(Problem(*span, "warning", "module-not-found", message))
+        else:
+            try:
+                source = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                source = None
+            if source is not None and not defines_name(source, callable_name):
+                message = (
+                    f"APP: {path.name} does not define `{callable_name}` at top level; "
+                    f"define the WSGI callable there or set APP_CALLABLE"
                 )
-            )
+                problems.append(Problem(*span, "warning", "no-application", message))
+    backlog = effective.get("SOCKET_BACKLOG")
+    somaxconn = read_somaxconn()
+    if backlog and somaxconn and INTEGER_RE.match(backlog.value) and int(backlog.value) > somaxconn:
+        message = (
+            f"SOCKET_BACKLOG={backlog.value} is above the kernel's net.core.somaxconn ({somaxconn}), "
+            f"which caps it; raise somaxconn or use {somaxconn}"
+        )
+        span = (backlog.line, backlog.value_start, backlog.value_end)
+        problems.append(Problem(*span, "warning", "above-somaxconn", message))
+    return problems
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Entry points
+
+
+def sort_problems(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line, p.start, p.end, p.code))
+
+
+def parse_config_text(text: str, base_dir: Path | str | None = None) -> tuple[Settings, list[Problem]]:
+    entries, problems = parse_lines(text)
+    values = {name.lower(): default_value(spec) for name, spec in FIELDS.items()}
+    for entry in entries:
+        key_problem = _key_problem(entry)
+        if key_problem:
+            problems.append(key_problem)
             continue
-        raw[key] = value
-    for name, spec in FIELDS.items():
-        if spec["required"] and name not in raw:
-            problems.append(Problem(1, 0, 0, "error", "missing-required", f"missing required field {name}"))
-    values = {name.lower(): spec.get("default") for name, spec in FIELDS.items()}
-    for key, value in raw.items():
-        values[key.lower()] = _convert(FIELDS[key], value)
-    return Settings(values), problems
+        spec = FIELDS[entry.key]
+        if entry.value == "" and spec["type"] != "address":
+            message = f"{entry.key} has no value: write one after =, e.g. {_example(spec)}"
+            span = (entry.line, entry.key_start, entry.equals + 1)
+            problems.append(Problem(*span, "error", "empty-value", message))
+            continue
+        bad = check_value(spec, entry.value)
+        if bad:
+            severity, code, message = bad
+            problems.append(Problem(entry.line, entry.value_start, entry.value_end, severity, code, message))
+            if severity == "error":
+                continue
+        values[entry.key.lower()] = convert(spec, entry.value)  # later lines win
+    problems += _duplicate_problems([e for e in entries if e.key in FIELDS])
+    problems += _missing_problems(entries)
+    if base_dir is not None:
+        problems += _file_system_problems([e for e in entries if e.key in FIELDS], Path(base_dir))
+    return Settings(values), sort_problems(problems)
 
 
 def load_config(path: str | Path) -> Settings:
+    """Reads, validates and converts a config file; raises ConfigError listing every error (not warnings)."""
     path = Path(path)
-    settings, problems = parse_config_text(path.read_text(encoding="utf-8"), base_dir=path.parent)
+    # utf-8-sig: a BOM written by some editors is not part of the first key.
+    text = path.read_text(encoding="utf-8-sig")
+    settings, problems = parse_config_text(text, base_dir=path.resolve().parent)
     errors = [p for p in problems if p.severity == "error"]
     if errors:
         raise ConfigError(errors, str(path))
     settings.source = str(path)
+    settings.warnings = [p for p in problems if p.severity == "warning"]
     return settings

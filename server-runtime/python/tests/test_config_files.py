@@ -1,0 +1,141 @@
+"""The config checks that need the file system (APP's module, its callable, somaxconn) and load_config()."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from Server_3_free_threads import config
+from Server_3_free_threads.config import ConfigError, load_config, parse_config_text
+
+REPO = Path(__file__).resolve().parents[3]
+OLD_EXAMPLE = "HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=400\nAPP=messager.wsgi\nDOMAIN=localhost\n"
+
+
+def codes(problems):
+    return [(p.line, p.code, p.severity) for p in problems]
+
+
+def write_app(tmp_path: Path, relative: str, source: str) -> None:
+    target = tmp_path / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(source)
+
+
+def test_old_example_only_warns_that_the_module_is_missing(tmp_path):
+    _, problems = parse_config_text(OLD_EXAMPLE, base_dir=tmp_path)
+    assert codes(problems) == [(4, "module-not-found", "warning")]
+    assert "messager/wsgi.py" in problems[0].message
+    assert (problems[0].start, problems[0].end) == (4, 17)
+
+
+def test_old_example_with_its_module_has_no_problem(tmp_path):
+    write_app(tmp_path, "messager/wsgi.py", "def application(environ, start_response):\n    pass\n")
+    assert parse_config_text(OLD_EXAMPLE, base_dir=tmp_path)[1] == []
+
+
+def test_package_module_counts(tmp_path):
+    write_app(tmp_path, "messager/wsgi/__init__.py", "application = make_app()\n")
+    assert parse_config_text(OLD_EXAMPLE, base_dir=tmp_path)[1] == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from django.core.wsgi import get_wsgi_application\napplication = get_wsgi_application()\n",
+        "class application:\n    pass\n",
+        "from .app import application\n",
+        "import something as application\n",
+        "app = application = Flask(__name__)\n",
+        "application: Callable = app\n",
+    ],
+)
+def test_ways_to_define_application(tmp_path, source):
+    write_app(tmp_path, "messager/wsgi.py", source)
+    assert parse_config_text(OLD_EXAMPLE, base_dir=tmp_path)[1] == []
+
+
+@pytest.mark.parametrize(
+    "source",
+    ["app = Flask(__name__)\n", "    application = 1\n", "if application == 1:\n    pass\n", ""],
+)
+def test_module_without_application_warns(tmp_path, source):
+    write_app(tmp_path, "messager/wsgi.py", source)
+    _, problems = parse_config_text(OLD_EXAMPLE, base_dir=tmp_path)
+    assert codes(problems) == [(4, "no-application", "warning")]
+    assert "APP_CALLABLE" in problems[0].message
+
+
+def test_app_callable_names_the_callable(tmp_path):
+    write_app(tmp_path, "messager/wsgi.py", "app = Flask(__name__)\n")
+    _, problems = parse_config_text(OLD_EXAMPLE + "APP_CALLABLE=app\n", base_dir=tmp_path)
+    assert problems == []
+
+
+def test_the_hello_example_is_clean():
+    path = REPO / "examples" / "hello" / ".config_server"
+    settings = load_config(path)
+    assert settings.warnings == []
+    assert (settings.host, settings.port, settings.app) == ("127.0.0.1", 8000, "hello.wsgi")
+
+
+def test_backlog_above_somaxconn_warns(tmp_path, monkeypatch):
+    somaxconn = tmp_path / "somaxconn"
+    somaxconn.write_text("4096\n")
+    monkeypatch.setattr(config, "SOMAXCONN_PATH", somaxconn)
+    write_app(tmp_path, "messager/wsgi.py", "application = 1\n")
+    text = OLD_EXAMPLE.replace("SOCKET_BACKLOG=400", "SOCKET_BACKLOG=5000")
+    _, problems = parse_config_text(text, base_dir=tmp_path)
+    assert codes(problems) == [(3, "above-somaxconn", "warning")]
+    assert "4096" in problems[0].message
+    assert parse_config_text(text.replace("5000", "4096"), base_dir=tmp_path)[1] == []
+
+
+def test_real_somaxconn_is_read():
+    assert config.read_somaxconn() is None or config.read_somaxconn() > 0
+
+
+def test_load_config_types_and_defaults(tmp_path):
+    write_app(tmp_path, "messager/wsgi.py", "application = 1\n")
+    path = tmp_path / ".config_server"
+    path.write_text(OLD_EXAMPLE + "METRICS=off\nKEEPALIVE_TIMEOUT=2.5\nSTATS=127.0.0.1:9100\n")
+    settings = load_config(path)
+    assert settings.port == 8000 and settings.socket_backlog == 400
+    assert settings.metrics is False
+    assert settings.keepalive_timeout == 2.5
+    assert settings.request_timeout == 30.0 and isinstance(settings.request_timeout, float)
+    assert settings.app_threads == 4 and settings.app_callable == "application"
+    assert settings.stats == "127.0.0.1:9100"
+    assert settings.source == str(path)
+    with pytest.raises(AttributeError):
+        _ = settings.no_such_field
+
+
+def test_load_config_raises_with_one_line_per_error(tmp_path):
+    path = tmp_path / "bad.server3"
+    path.write_text("HOST=127.0.0.1\nPORT=0\nSOCKET_BACKLOG=400\nAPP=x/y.py\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    lines = str(caught.value).splitlines()
+    assert lines == [
+        f"{path}:1: error: missing required field DOMAIN: add a line DOMAIN=localhost",
+        f"{path}:2: error: PORT: 0 is out of range; PORT must be an integer from 1 to 65535, e.g. PORT=8000",
+        f"{path}:4: error: APP: 'x/y.py' is not a dotted module path: write it with dots and without .py, "
+        "e.g. APP=x.y",
+    ]
+    assert caught.value.path == str(path)
+    assert [p.code for p in caught.value.problems] == ["missing-required", "out-of-range", "bad-module"]
+
+
+def test_load_config_keeps_warnings_without_raising(tmp_path):
+    path = tmp_path / ".config_server"
+    path.write_text("\ufeff" + OLD_EXAMPLE.replace("127.0.0.1", "0.0.0.0") + "PORT=9000\n")
+    settings = load_config(path)
+    assert settings.port == 9000  # the last value wins, as in the 0.2 parser
+    assert [p.code for p in settings.warnings] == ["non-loopback-host", "duplicate-key", "module-not-found"]
+
+
+def test_problem_format():
+    problem = parse_config_text("PORT=x\n")[1][-1]
+    assert problem.format("a/.config_server").startswith("a/.config_server:1: error: PORT: 'x'")
+    assert problem.format().startswith("line 1: error: ")
