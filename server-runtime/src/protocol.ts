@@ -19,12 +19,20 @@ export interface ServerInfo {
   state: ServerState;
   /** e.g. "http://127.0.0.1:8000" once listening. */
   url?: string;
+  host?: string;
+  port?: number;
   pid?: number;
+  /** Names of the runtime's threads, from its ready message (e.g. ["accept", "read", "app-1", "close"]). */
+  threads?: string[];
+  workers?: number;
   /** Interpreter that runs it and its version, e.g. "/usr/bin/python3", "3.11.7". */
   python?: string;
   pythonVersion?: string;
   gil?: boolean;
-  /** Last problem, when state is crashed or a start/restart failed. */
+  /**
+   * Last problem: why it crashed or why a start/restart failed. Also set while still `running` when an
+   * auto-restart was refused (broken config): the old server keeps serving and this says why.
+   */
   error?: ServerError;
 }
 

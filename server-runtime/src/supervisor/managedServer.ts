@@ -1,0 +1,276 @@
+/**
+ * The life of one server (one config file): start -> running -> stop, restart, crash, auto-restart.
+ * Operations run one at a time (a queue), so a file change arriving during a stop cannot start a second
+ * process on the same port. Every state change is reported through `onState`.
+ */
+import type { ServerError, ServerInfo, ServerState, StartParams } from '../protocol';
+import { describeExit, describeRuntimeError, describeSpawnError } from './errors';
+import { DebouncedFileWatcher } from './fileWatcher';
+import type { ReadyMessage, RuntimeMessage } from './runtimeMessages';
+import { RuntimeProcess } from './runtimeProcess';
+import type { LogParams, MetricsSnapshot } from '../protocol';
+
+export interface ManagedServerOptions {
+  runtimePath: string;
+  stopTimeoutMs: () => number;
+  /** How long a start may take until "ready" before it is given up (ms). */
+  startTimeoutMs: number;
+  /** Checks the config before anything runs; returns the problem, or undefined when it is valid. */
+  validate: (configPath: string) => Promise<ServerError | undefined>;
+  onState: (info: ServerInfo) => void;
+  onLog: (log: LogParams) => void;
+  onMetrics: (snapshot: MetricsSnapshot) => void;
+}
+
+type Outcome = { ready: ReadyMessage } | { error: ServerError };
+
+export class ManagedServer {
+  private info: ServerInfo;
+  private process: RuntimeProcess | undefined;
+  private watcher: DebouncedFileWatcher | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private metricsIntervalMs = 0;
+  private userStopped = false;
+  private disposed = false;
+
+  constructor(
+    readonly id: string,
+    readonly configPath: string,
+    private params: StartParams,
+    private readonly options: ManagedServerOptions,
+  ) {
+    this.info = { id, configUri: params.configUri, state: 'stopped' };
+  }
+
+  get snapshot(): ServerInfo {
+    return { ...this.info };
+  }
+
+  get pid(): number | undefined {
+    return this.process?.pid;
+  }
+
+  /** Resolves when the file watcher has scanned the folder (tests wait for it before touching files). */
+  async watcherReady(): Promise<void> {
+    await this.watcher?.ready;
+  }
+
+  start(params?: StartParams): Promise<ServerInfo> {
+    return this.enqueue(async () => {
+      if (params) this.params = params;
+      if (this.process && !this.process.hasExited && !params?.portOverride) return this.snapshot;
+      if (this.process && !this.process.hasExited) await this.stopProcess('restarting');
+      this.userStopped = false;
+      this.syncWatcher();
+      return this.launch('starting');
+    });
+  }
+
+  stop(): Promise<ServerInfo> {
+    return this.enqueue(async () => {
+      this.userStopped = true;
+      await this.closeWatcher();
+      if (this.process && !this.process.hasExited) await this.stopProcess('stopping');
+      this.update({ state: 'stopped', error: undefined });
+      return this.snapshot;
+    });
+  }
+
+  /** Restart on request: validate first; a broken config keeps the old server running and says why. */
+  restart(reason = 'restart requested'): Promise<ServerInfo> {
+    return this.enqueue(async () => {
+      const problem = await this.options.validate(this.configPath);
+      if (problem) {
+        this.log('supervisor', `Not restarting (${reason}): ${problem.message}`);
+        this.update({ error: problem });
+        return this.snapshot;
+      }
+      this.userStopped = false;
+      this.syncWatcher();
+      if (this.process && !this.process.hasExited) {
+        this.log('supervisor', `Restarting: ${reason}`);
+        await this.stopProcess('restarting');
+      }
+      return this.launch('restarting');
+    });
+  }
+
+  setMetricsInterval(intervalMs: number): void {
+    if (intervalMs === this.metricsIntervalMs) return;
+    this.metricsIntervalMs = intervalMs;
+    if (this.info.state === 'running') this.process?.setMetricsInterval(intervalMs);
+  }
+
+  /** Graceful stop without state bookkeeping for a supervisor that is shutting down. */
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.closeWatcher();
+    await this.process?.stop(this.options.stopTimeoutMs());
+  }
+
+  /** Synchronous kill for process exit. */
+  kill(): void {
+    this.disposed = true;
+    this.process?.kill();
+  }
+
+  // ---- internals ----
+
+  private enqueue<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(op, op);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private update(patch: Partial<ServerInfo>): void {
+    this.info = { ...this.info, ...patch };
+    for (const key of Object.keys(patch) as (keyof ServerInfo)[]) {
+      if (patch[key] === undefined) delete this.info[key];
+    }
+    this.options.onState(this.snapshot);
+  }
+
+  private log(stream: LogParams['stream'], ...lines: string[]): void {
+    this.options.onLog({ id: this.id, stream, lines });
+  }
+
+  private syncWatcher(): void {
+    if (this.params.autoRestart && !this.watcher && !this.disposed) {
+      this.watcher = new DebouncedFileWatcher(
+        this.params.cwd,
+        this.configPath,
+        this.params.autoRestartDelayMs,
+        (files) => {
+          if (this.userStopped || this.disposed) return;
+          const names = files.map((f) => f.replace(this.params.cwd + '/', '')).join(', ');
+          void this.restart(`changed: ${names}`);
+        },
+      );
+    } else if (!this.params.autoRestart) {
+      void this.closeWatcher();
+    }
+  }
+
+  private async closeWatcher(): Promise<void> {
+    const watcher = this.watcher;
+    this.watcher = undefined;
+    await watcher?.close();
+  }
+
+  private async stopProcess(state: ServerState): Promise<void> {
+    const proc = this.process;
+    if (!proc) return;
+    this.update({ state });
+    await proc.stop(this.options.stopTimeoutMs());
+  }
+
+  /** Validates, spawns and waits until the runtime says ready (or fails). Runs inside the queue. */
+  private async launch(state: 'starting' | 'restarting'): Promise<ServerInfo> {
+    this.update({ state, error: undefined, url: undefined, pid: undefined });
+    const problem = await this.options.validate(this.configPath);
+    if (problem) {
+      this.update({ state: 'stopped', error: problem });
+      return this.snapshot;
+    }
+    const outcome = await this.spawnAndWait();
+    if ('error' in outcome) {
+      this.update({ state: 'stopped', error: outcome.error, pid: undefined });
+    } else {
+      const r = outcome.ready;
+      this.update({
+        state: 'running',
+        url: r.url,
+        host: r.host,
+        port: r.port,
+        pid: r.pid ?? this.process?.pid,
+        python: r.python ?? this.params.pythonPath,
+        gil: r.gil,
+        threads: r.threads,
+        workers: r.workers,
+      });
+      if (this.metricsIntervalMs > 0) this.process?.setMetricsInterval(this.metricsIntervalMs);
+    }
+    return this.snapshot;
+  }
+
+  private spawnAndWait(): Promise<Outcome> {
+    return new Promise((resolve) => {
+      let settled = false;
+      let reported: Promise<ServerError> | undefined;
+      const settle = (outcome: Outcome) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve(outcome);
+      };
+      const proc: RuntimeProcess = new RuntimeProcess(
+        {
+          python: this.params.pythonPath,
+          configPath: this.configPath,
+          cwd: this.params.cwd,
+          runtimePath: this.options.runtimePath,
+          port: this.params.portOverride,
+        },
+        {
+          message: (msg: RuntimeMessage) => {
+            if (msg.type === 'ready') settle({ ready: msg });
+            else if (msg.type === 'error') {
+              reported = describeRuntimeError(msg, this.params.cwd, this.options.runtimePath);
+            } else if (msg.type === 'metrics') {
+              const { type: _type, ...snapshot } = msg;
+              this.options.onMetrics({ ...snapshot, id: this.id });
+            } else if (msg.type === 'reloaded') this.log('supervisor', 'Runtime reloaded the app.');
+          },
+          stdout: (lines) => this.log('access', ...lines),
+          stderr: (lines) => this.log('stderr', ...lines),
+          exit: (code, signal, spawnError) => {
+            void this.onExit(proc, code, signal, spawnError, reported).then((error) => {
+              if (!settled) settle({ error });
+            });
+          },
+        },
+      );
+      this.process = proc;
+      const timer = setTimeout(() => {
+        settle({
+          error: {
+            kind: 'other',
+            message: `The server did not report ready within ${this.options.startTimeoutMs / 1000} s; stopped it.`,
+          },
+        });
+        void proc.stop(this.options.stopTimeoutMs());
+      }, this.options.startTimeoutMs);
+    });
+  }
+
+  /** Turns an exit into a ServerError and, when it was unexpected while running, into the crashed state. */
+  private async onExit(
+    proc: RuntimeProcess,
+    code: number | null,
+    signal: NodeJS.Signals | null,
+    spawnError: Error | undefined,
+    reported: Promise<ServerError> | undefined,
+  ): Promise<ServerError> {
+    const error = spawnError
+      ? describeSpawnError(spawnError, this.params.pythonPath)
+      : await describeExit(
+          code,
+          signal,
+          proc.recentStderr(),
+          await reported,
+          this.params.cwd,
+          this.options.runtimePath,
+        );
+    const wasCurrent = this.process === proc;
+    const state = this.info.state;
+    if (wasCurrent && state === 'running' && !this.disposed) {
+      this.log('supervisor', `Server exited unexpectedly: ${error.message}`);
+      this.update({
+        state: 'crashed',
+        error: { ...error, kind: error.kind === 'other' ? 'crashed' : error.kind },
+        pid: undefined,
+      });
+    }
+    return error;
+  }
+}

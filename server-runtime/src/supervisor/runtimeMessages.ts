@@ -1,0 +1,59 @@
+/**
+ * The control channel between the supervisor and one Python runtime: JSON, one object per line, over the
+ * socket the runtime sees as fd 3 (`--control-fd 3`). This file is the only place that knows those shapes.
+ *
+ * runtime -> supervisor: ready | error | metrics | reloaded | stopping
+ * supervisor -> runtime: {"cmd":"metrics","intervalMs":N} (0 = stop sending snapshots)
+ */
+import type { MetricsSnapshot } from '../protocol';
+
+export interface ReadyMessage {
+  type: 'ready';
+  url: string;
+  host: string;
+  port: number;
+  pid: number;
+  python?: string;
+  gil?: boolean;
+  threads?: string[];
+  workers?: number;
+}
+
+export type RuntimeErrorKind = 'port-in-use' | 'app-import' | 'config-invalid' | 'other';
+
+export interface ErrorMessage {
+  type: 'error';
+  kind: RuntimeErrorKind;
+  message: string;
+  traceback?: string;
+  file?: string;
+  line?: number;
+}
+
+export interface MetricsMessage extends Omit<MetricsSnapshot, 'id'> {
+  type: 'metrics';
+}
+
+export type RuntimeMessage =
+  ReadyMessage | ErrorMessage | MetricsMessage | { type: 'reloaded' } | { type: 'stopping' };
+
+/** Parses one control line; anything that is not a known message comes back as undefined (and is logged). */
+export function parseRuntimeMessage(line: string): RuntimeMessage | undefined {
+  if (!line.trim()) return undefined;
+  try {
+    const value = JSON.parse(line) as { type?: unknown };
+    const known = ['ready', 'error', 'metrics', 'reloaded', 'stopping'];
+    return typeof value?.type === 'string' && known.includes(value.type)
+      ? (value as RuntimeMessage)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function metricsCommand(intervalMs: number): string {
+  return JSON.stringify({ cmd: 'metrics', intervalMs }) + '\n';
+}
+
+/** Exit codes of `python -m Server_3_free_threads`, by contract with the runtime. */
+export const ExitCode = { clean: 0, other: 1, configInvalid: 2, appImport: 3, addressInUse: 4 } as const;

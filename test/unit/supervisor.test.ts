@@ -1,0 +1,171 @@
+/**
+ * The supervisor against the real Python runtime: start, stop, restart, port in use, import error, crash,
+ * metrics relay. Real processes, real sockets on 127.0.0.1, ephemeral ports. Run: npm run build && npm run test:unit
+ */
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { findFreePort, isPortInUse } from '../../server-runtime/src/supervisor/ports';
+import {
+  get,
+  helloApp,
+  helloDir,
+  isAlive,
+  makeApp,
+  makeSupervisor,
+  startParams,
+  waitFor,
+} from './supervisorHarness';
+
+const helloConfig = path.join(helloDir, '.config_server');
+
+describe('supervisor', () => {
+  const cleanups: (() => unknown)[] = [];
+  after(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  it('starts the hello example, serves it, relays the access log, and stops gracefully', async () => {
+    const rec = makeSupervisor();
+    cleanups.push(() => rec.supervisor.stopAll());
+    const port = await findFreePort();
+    const info = await rec.supervisor.start(startParams(helloConfig, helloDir, { portOverride: port }));
+    assert.equal(info.state, 'running', JSON.stringify(info));
+    assert.equal(info.port, port);
+    assert.ok(info.pid && isAlive(info.pid));
+    assert.deepEqual(
+      rec.states.map((s) => s.state),
+      ['starting', 'running'],
+    );
+    const res = await get(`http://127.0.0.1:${port}/`);
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'Hello, world!');
+    await waitFor('access log line', () =>
+      rec.logs.some((l) => l.stream === 'access' && /GET \/ /.test(l.lines.join())),
+    );
+
+    const stopped = await rec.supervisor.stop(info.id);
+    assert.equal(stopped.state, 'stopped');
+    assert.equal(stopped.error, undefined);
+    assert.equal(isAlive(info.pid), false);
+    assert.equal(await isPortInUse('127.0.0.1', port), false);
+  });
+
+  it('restarts: a new process serves on the same port', async () => {
+    const rec = makeSupervisor();
+    cleanups.push(() => rec.supervisor.stopAll());
+    const port = await findFreePort();
+    const app = makeApp(helloApp('one'), port);
+    const first = await rec.supervisor.start(startParams(app.config, app.dir));
+    assert.equal(first.state, 'running', JSON.stringify(first));
+    fs.writeFileSync(path.join(app.dir, 'app.py'), helloApp('two'));
+    const second = await rec.supervisor.restart(first.id);
+    assert.equal(second.state, 'running', JSON.stringify(second));
+    assert.notEqual(second.pid, first.pid);
+    assert.equal(isAlive(first.pid!), false);
+    assert.equal((await get(`http://127.0.0.1:${port}/`)).body, 'two');
+    assert.ok(rec.states.some((s) => s.state === 'restarting'));
+    await rec.supervisor.stop(first.id);
+  });
+
+  it('runs several servers at once, one per config', async () => {
+    const rec = makeSupervisor();
+    cleanups.push(() => rec.supervisor.stopAll());
+    const [p1, p2] = [await findFreePort(), await findFreePort()];
+    const a = makeApp(helloApp('A'), p1);
+    const b = makeApp(helloApp('B'), p2);
+    const [ia, ib] = await Promise.all([
+      rec.supervisor.start(startParams(a.config, a.dir)),
+      rec.supervisor.start(startParams(b.config, b.dir)),
+    ]);
+    assert.equal(ia.state, 'running');
+    assert.equal(ib.state, 'running');
+    assert.equal((await get(`http://127.0.0.1:${p1}/`)).body, 'A');
+    assert.equal((await get(`http://127.0.0.1:${p2}/`)).body, 'B');
+    assert.equal(rec.supervisor.list().length, 2);
+    await rec.supervisor.stopAll();
+  });
+
+  it('reports a port in use and suggests a free one', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    cleanups.push(() => new Promise((r) => blocker.close(r)));
+    const port = (blocker.address() as net.AddressInfo).port;
+    const rec = makeSupervisor();
+    cleanups.push(() => rec.supervisor.stopAll());
+    const app = makeApp(helloApp('x'), port);
+    const info = await rec.supervisor.start(startParams(app.config, app.dir));
+    assert.equal(info.state, 'stopped');
+    assert.equal(info.error?.kind, 'port-in-use', JSON.stringify(info.error));
+    assert.ok(info.error?.suggestedPort && info.error.suggestedPort !== port);
+
+    // "Use another port" = start again with the override: it runs there.
+    const retried = await rec.supervisor.start(
+      startParams(app.config, app.dir, { portOverride: info.error!.suggestedPort }),
+    );
+    assert.equal(retried.state, 'running', JSON.stringify(retried));
+    assert.equal((await get(`http://127.0.0.1:${retried.port}/`)).body, 'x');
+    await rec.supervisor.stop(info.id);
+  });
+
+  it('reports an app import error with its traceback and the file and line to open', async () => {
+    const rec = makeSupervisor();
+    const port = await findFreePort();
+    const app = makeApp('import os\n\nraise RuntimeError("boom at import")\n', port);
+    const info = await rec.supervisor.start(startParams(app.config, app.dir));
+    assert.equal(info.state, 'stopped');
+    assert.equal(info.error?.kind, 'app-import', JSON.stringify(info.error));
+    assert.match(info.error!.message, /boom at import/);
+    assert.match(info.error!.traceback ?? '', /RuntimeError/);
+    assert.equal(fs.realpathSync(info.error!.file!), fs.realpathSync(path.join(app.dir, 'app.py')));
+    assert.equal(info.error!.line, 3);
+  });
+
+  it('reports a missing interpreter', async () => {
+    const rec = makeSupervisor();
+    const app = makeApp(helloApp('x'), await findFreePort());
+    const info = await rec.supervisor.start({
+      ...startParams(app.config, app.dir),
+      pythonPath: path.join(app.dir, 'no-such-python'),
+    });
+    assert.equal(info.state, 'stopped');
+    assert.equal(info.error?.kind, 'interpreter-missing', JSON.stringify(info.error));
+  });
+
+  it('notices a crash of a running server', async () => {
+    const rec = makeSupervisor();
+    cleanups.push(() => rec.supervisor.stopAll());
+    const app = makeApp(helloApp('x'), await findFreePort());
+    const info = await rec.supervisor.start(startParams(app.config, app.dir));
+    assert.equal(info.state, 'running');
+    process.kill(info.pid!, 'SIGKILL');
+    const crashed = await waitFor('crashed state', () => rec.states.find((s) => s.state === 'crashed'));
+    assert.equal(crashed.error?.kind, 'crashed');
+    assert.match(crashed.error!.message, /SIGKILL/);
+    // It can be started again afterwards.
+    assert.equal((await rec.supervisor.start(startParams(app.config, app.dir))).state, 'running');
+  });
+
+  it('relays metrics only while subscribed', async () => {
+    const rec = makeSupervisor();
+    cleanups.push(() => rec.supervisor.stopAll());
+    const app = makeApp(helloApp('x'), await findFreePort());
+    const info = await rec.supervisor.start(startParams(app.config, app.dir));
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(rec.metrics.length, 0, 'no metrics before any view subscribes');
+    rec.supervisor.setMetricsSubscription({ ids: [info.id], intervalMs: 200 });
+    await get(`${info.url}/`);
+    const snap = await waitFor('two metrics snapshots', () => rec.metrics.length >= 2 && rec.metrics.at(-1));
+    assert.equal(snap.id, info.id);
+    assert.equal(snap.pid, info.pid);
+    assert.ok(snap.threads.length >= 4, JSON.stringify(snap.threads));
+    assert.ok(Array.isArray(snap.totals.latency.counts));
+    rec.supervisor.setMetricsSubscription({ ids: [], intervalMs: 0 });
+    await new Promise((r) => setTimeout(r, 400));
+    const count = rec.metrics.length;
+    await new Promise((r) => setTimeout(r, 700));
+    assert.equal(rec.metrics.length, count, 'metrics stop after unsubscribing');
+  });
+});

@@ -1,0 +1,108 @@
+/**
+ * The supervisor over time: auto-restart on file changes (debounced; a broken config keeps the old server)
+ * and no orphaned runtime when the supervisor process dies, even by SIGKILL. Real runtime, real files.
+ */
+import * as assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, describe, it } from 'node:test';
+import type { ServerInfo } from '../../server-runtime/src/protocol';
+import { findFreePort, isPortInUse } from '../../server-runtime/src/supervisor/ports';
+import {
+  get,
+  helloApp,
+  isAlive,
+  makeApp,
+  makeSupervisor,
+  python,
+  runtimePath,
+  startParams,
+  waitFor,
+} from './supervisorHarness';
+
+describe('supervisor lifetime', () => {
+  const cleanups: (() => unknown)[] = [];
+  after(async () => {
+    for (const c of cleanups.reverse()) await c();
+  });
+
+  it('auto-restarts once, debounced, when the app changes, and ignores venv files', async () => {
+    const rec = makeSupervisor();
+    cleanups.push(() => rec.supervisor.stopAll());
+    const port = await findFreePort();
+    const app = makeApp(helloApp('before'), port);
+    fs.mkdirSync(path.join(app.dir, '.venv', 'lib'), { recursive: true });
+    const first = await rec.supervisor.start(
+      startParams(app.config, app.dir, { autoRestart: true, autoRestartDelayMs: 150 }),
+    );
+    assert.equal(first.state, 'running', JSON.stringify(first));
+    await rec.supervisor.get(first.id)!.watcherReady();
+
+    fs.writeFileSync(path.join(app.dir, '.venv', 'lib', 'ignored.py'), 'x = 1\n');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(rec.supervisor.list()[0].pid, first.pid, 'a change inside .venv must not restart');
+
+    // A burst of saves -> one restart.
+    for (const body of ['mid', 'after']) fs.writeFileSync(path.join(app.dir, 'app.py'), helloApp(body));
+    const restarted = await waitFor('restart after the change', () => {
+      const s = rec.supervisor.list()[0];
+      return s.state === 'running' && s.pid !== first.pid && s;
+    });
+    assert.equal((await get(`http://127.0.0.1:${port}/`)).body, 'after');
+    await new Promise((r) => setTimeout(r, 400));
+    assert.equal(rec.logText().match(/Restarting: changed/g)?.length, 1, 'debounced to one restart');
+    assert.equal(rec.supervisor.list()[0].pid, restarted.pid);
+  });
+
+  it('keeps the old server running when a changed config is broken, and says why', async () => {
+    const rec = makeSupervisor({
+      validate: async (configPath) =>
+        fs.readFileSync(configPath, 'utf8').includes('PORT=oops')
+          ? { kind: 'config-invalid', message: 'PORT: "oops" is not a port', file: configPath, line: 2 }
+          : undefined,
+    });
+    cleanups.push(() => rec.supervisor.stopAll());
+    const port = await findFreePort();
+    const app = makeApp(helloApp('still here'), port);
+    const first = await rec.supervisor.start(
+      startParams(app.config, app.dir, { autoRestart: true, autoRestartDelayMs: 100 }),
+    );
+    await rec.supervisor.get(first.id)!.watcherReady();
+    fs.writeFileSync(app.config, fs.readFileSync(app.config, 'utf8').replace(`PORT=${port}`, 'PORT=oops'));
+    const refused = await waitFor('refusal', () =>
+      rec.states.find((s) => s.error?.kind === 'config-invalid'),
+    );
+    assert.equal(refused.state, 'running');
+    assert.equal(refused.pid, first.pid);
+    assert.match(rec.logText(), /Not restarting .*not a port/);
+    assert.equal((await get(`http://127.0.0.1:${port}/`)).body, 'still here');
+  });
+
+  it('leaves no orphan when the supervisor process is SIGKILLed', async () => {
+    const port = await findFreePort();
+    const app = makeApp(helloApp('x'), port);
+    const child = spawn(
+      process.execPath,
+      [path.join(__dirname, 'fixtures', 'supervisorChild.js'), app.config, app.dir, runtimePath, python],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    cleanups.push(() => child.kill('SIGKILL'));
+    const info = await new Promise<ServerInfo>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (c: Buffer) => {
+        out += c.toString();
+        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]) as ServerInfo);
+      });
+      child.once('exit', () => reject(new Error('supervisor child exited early')));
+    });
+    assert.equal(info.state, 'running', JSON.stringify(info));
+    const pid = info.pid!;
+    cleanups.push(() => isAlive(pid) && process.kill(-pid, 'SIGKILL'));
+    assert.equal(await isPortInUse('127.0.0.1', port), true);
+
+    child.kill('SIGKILL');
+    await waitFor('runtime to exit after its supervisor died', () => !isAlive(pid), 8000);
+    await waitFor('port to be free again', async () => !(await isPortInUse('127.0.0.1', port)));
+  });
+});
