@@ -1,0 +1,125 @@
+/**
+ * The checks that look at the file system, all warnings (the file may be fine on the machine that runs it):
+ * APP's module exists relative to the config's folder (or the workspace), it defines its WSGI callable,
+ * SOCKET_BACKLOG is not above the kernel's net.core.somaxconn. Mirrors _file_system_problems() in config.py.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { EntryLine } from './parse';
+import type { Problem } from './problem';
+import { IDENTIFIER_RE, MODULE_RE } from './values';
+
+export interface FileCheckOptions {
+  /** Folder of the config file: APP is imported relative to it. */
+  configDir?: string;
+  /** Workspace folder: also searched for APP's module. */
+  workspaceDir?: string;
+  /** net.core.somaxconn; read from /proc when not given, skipped when null. */
+  somaxconn?: number | null;
+}
+
+const SOMAXCONN_PATH = '/proc/sys/net/core/somaxconn';
+let cachedSomaxconn: number | null | undefined;
+
+export function readSomaxconn(): number | null {
+  if (cachedSomaxconn === undefined) {
+    try {
+      const n = parseInt(readFileSync(SOMAXCONN_PATH, 'utf8').trim(), 10);
+      cachedSomaxconn = Number.isFinite(n) && n > 0 ? n : null;
+    } catch {
+      cachedSomaxconn = null;
+    }
+  }
+  return cachedSomaxconn;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** mypkg.wsgi -> dir/mypkg/wsgi.py or dir/mypkg/wsgi/__init__.py, if either exists. */
+export function moduleFile(dir: string, module: string): string | undefined {
+  const base = join(dir, ...module.split('.'));
+  return [base + '.py', join(base, '__init__.py')].find(isFile);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * Whether a module's source defines `name` at top level (assignment, def, class or import).
+ * A textual check, on purpose: importing the user's module would run its code.
+ */
+export function definesName(source: string, name: string): boolean {
+  const n = escapeRegExp(name);
+  const patterns = [
+    `^(?:async\\s+)?def\\s+${n}\\b`,
+    `^class\\s+${n}\\b`,
+    `^(?:[A-Za-z_][A-Za-z0-9_]*\\s*=\\s*)*${n}\\s*(?::[^=\\n]*)?=(?!=)`,
+    `^from\\s+\\S+\\s+import\\s+.*\\b${n}\\b`,
+    `^import\\s+.*\\bas\\s+${n}\\b`,
+  ];
+  return patterns.some((p) => new RegExp(p, 'm').test(source));
+}
+
+export function fileSystemProblems(entries: EntryLine[], options: FileCheckOptions): Problem[] {
+  const problems: Problem[] = [];
+  const effective = new Map(entries.map((e) => [e.key, e])); // later lines win
+  const app = effective.get('APP');
+  const dirs = [options.configDir, options.workspaceDir].filter(
+    (d, i, all): d is string => !!d && all.indexOf(d) === i,
+  );
+  if (app && dirs.length && MODULE_RE.test(app.value)) {
+    const named = effective.get('APP_CALLABLE');
+    const callable = named && IDENTIFIER_RE.test(named.value) ? named.value : 'application';
+    const span = { line: app.line, start: app.valueStart, end: app.valueEnd, severity: 'warning' as const };
+    const file = dirs.map((d) => moduleFile(d, app.value)).find((f) => f !== undefined);
+    if (!file) {
+      const fileHint = app.value.replace(/\./g, '/') + '.py';
+      problems.push({
+        ...span,
+        code: 'module-not-found',
+        message:
+          `APP: module ${app.value} not found in ${dirs.join(' or ')} (looked for ${fileHint}); ` +
+          `the server imports it from the folder it runs in`,
+      });
+    } else {
+      let source: string | undefined;
+      try {
+        source = readFileSync(file, 'utf8');
+      } catch {
+        source = undefined;
+      }
+      if (source !== undefined && !definesName(source, callable)) {
+        const base = file.split(/[\\/]/).pop();
+        problems.push({
+          ...span,
+          code: 'no-application',
+          message:
+            `APP: ${base} does not define \`${callable}\` at top level; ` +
+            `define the WSGI callable there or set APP_CALLABLE`,
+        });
+      }
+    }
+  }
+  const backlog = effective.get('SOCKET_BACKLOG');
+  const somaxconn = options.somaxconn === undefined ? readSomaxconn() : options.somaxconn;
+  if (backlog && somaxconn && /^[+-]?[0-9]+$/.test(backlog.value) && Number(backlog.value) > somaxconn) {
+    problems.push({
+      line: backlog.line,
+      start: backlog.valueStart,
+      end: backlog.valueEnd,
+      severity: 'warning',
+      code: 'above-somaxconn',
+      message:
+        `SOCKET_BACKLOG=${backlog.value} is above the kernel's net.core.somaxconn (${somaxconn}), ` +
+        `which caps it; raise somaxconn or use ${somaxconn}`,
+    });
+  }
+  return problems;
+}

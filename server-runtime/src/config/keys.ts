@@ -1,0 +1,43 @@
+/**
+ * "Did you mean": the known key a misspelt one most likely meant. Same rule as suggest_key() in config.py.
+ */
+import { FIELDS } from './schema';
+
+/** Levenshtein distance where swapping two neighbours also costs 1 (HSOT -> HOST is one edit). */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    d.push([]);
+    for (let j = 0; j <= b.length; j++) d[i].push(i * j === 0 ? i + j : 0);
+  }
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
+}
+
+export function suggestKey(key: string): string | undefined {
+  const upper = key.toUpperCase();
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const { name } of FIELDS) {
+    if (upper === name) return name;
+    const distance = editDistance(upper, name);
+    const limit = name.length <= 4 ? 1 : 2;
+    if (distance <= limit && distance < bestDistance) {
+      best = name;
+      bestDistance = distance;
+    }
+  }
+  if (best === undefined) {
+    for (const { name } of FIELDS)
+      if (name.endsWith('_' + upper) || name.startsWith(upper + '_')) return name;
+  }
+  return best;
+}
