@@ -1,0 +1,314 @@
+"""The benchmark driver: ours vs the WSGI servers users would pick instead, in one run on this machine.
+
+    python3 bench/bench.py            # full run (`npm run bench`), < 20 min
+    python3 bench/bench.py --quick    # CI smoke: correctness + 1 s loads, < 90 s, no timing assertions
+
+Order: group-major (for each server start configuration, every server in turn), so every server is measured
+on one workload within the same few minutes and drifting machine load hurts all of them alike.
+Loopback only; every wrk run, server start and stop is bounded in time; every server runs in its own process
+group and is killed with it.
+"""
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import checks
+import peers
+import report
+import targets
+import venvs
+import workloads
+from held_connections import held_connections
+from measure import measure, summarize
+from proc_tree import tree_pids, tree_rss_bytes
+from server_process import RunningServer, http_get_ok
+from wrk_runner import run_wrk
+
+RESULTS = venvs.BENCH / "results"
+QUICK_VENVS = ["ours", "waitress"]  # the quick mode installs these itself; other peers only if already cached
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="CI smoke run: each installed server once, 1 s loads")
+    p.add_argument("--servers", help="comma-separated server names to run (default: all)")
+    p.add_argument("--workloads", help="comma-separated workload keys to run (default: all of the mode)")
+    p.add_argument("--seconds", type=float, help="seconds per wrk repetition (full: 3, quick: 1)")
+    p.add_argument("--reps", type=int, help="repetitions per workload (full: 3, quick: 1)")
+    p.add_argument("--warmup", type=float, help="warm-up seconds before the repetitions (full: 1, quick: 0)")
+    p.add_argument("--budget", type=float, help="stop starting new measurements after this many seconds")
+    p.add_argument("--no-install", action="store_true", help="use only venvs already in .cache/bench/")
+    p.add_argument("--no-metrics-check", action="store_true", help="skip the METRICS=on vs off comparison")
+    args = p.parse_args(argv)
+    quick = args.quick
+    args.seconds = args.seconds or (1.0 if quick else 3.0)
+    args.reps = args.reps or (1 if quick else 3)
+    args.warmup = args.warmup if args.warmup is not None else (0.0 if quick else 1.0)
+    args.budget = args.budget or (80.0 if quick else 19 * 60.0)
+    return args
+
+
+def machine_info() -> dict:
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    return {
+        "time_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cores": os.cpu_count(),
+        "loadavg_start": Path("/proc/loadavg").read_text().split()[:3],
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "wrk": (wrk.stdout or wrk.stderr).splitlines()[0] if (wrk.stdout or wrk.stderr) else "?",
+    }
+
+
+def install(names: list[str], allow: bool) -> dict[str, str]:
+    """Ensures venvs; returns {venv: why it is unavailable} for the ones that could not be had."""
+    missing = [n for n in names if not venvs.is_ready(n)]
+    problems = {}
+    if missing and allow:
+        print(f"bench: installing peers into .cache/bench/: {', '.join(missing)} (uWSGI compiles: minutes)")
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            for name, (ok, why) in zip(missing, pool.map(venvs.ensure_venv, missing), strict=True):
+                if not ok:
+                    problems[name] = why
+    return problems
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.started = time.monotonic()
+        self.results: list[dict] = []
+        self.servers: dict[str, dict] = {}
+        self.scratch = Path(tempfile.mkdtemp(prefix="bench-"))
+        self.log_dir = venvs.CACHE / "logs"
+
+    def over_budget(self) -> bool:
+        return time.monotonic() - self.started > self.args.budget
+
+    def record(self, workload, server, status, reason="", measured=None):
+        entry = {"workload": workload.key, "server": server.name, "status": status, "reason": reason}
+        if measured:
+            entry.update(measured)
+        self.results.append(entry)
+
+    def probe(self, server, running: RunningServer):
+        """First start of a server: idle memory after one request, then held connections."""
+        http_get_ok(running.port)
+        time.sleep(0.5)
+        info = self.servers[server.name]
+        info["idle_rss_bytes"] = tree_rss_bytes(running.pid)
+        info["idle_processes"] = len(tree_pids(running.pid))
+        info["held"] = held_connections(running.port, 256, deadline_s=10.0)
+
+    def run_checks(self, server, app: str, running: RunningServer):
+        info = self.servers[server.name]
+        done_apps = info.setdefault("checked_apps", [])
+        if app in done_apps:
+            return
+        done_apps.append(app)
+        for check in checks.checks_for(app, server.is_ceiling):
+            name, ok, detail = check(running.port)
+            info.setdefault("checks", []).append({"name": f"{app}: {name}", "ok": ok, "detail": detail})
+            if not ok:
+                print(f"  CHECK FAILED {server.name} {app}: {name}: {detail}")
+
+    def run_group(self, group, group_workloads, servers):
+        app, processes, threads = group
+        for server in servers:
+            info = self.servers[server.name]
+            skip = info["reason"] if info["status"] != "ok" else server.supports(app, processes)
+            if not skip and self.over_budget():
+                skip = "time budget used up"
+            if skip:
+                for w in group_workloads:
+                    self.record(w, server, "skipped", skip)
+                continue
+            runnable = []
+            for w in group_workloads:
+                why = server.supports_workload(w.load.path, w.load.script)
+                if why:
+                    self.record(w, server, "skipped", why)
+                else:
+                    runnable.append(w)
+            if not runnable:
+                continue
+            print(f"bench: {server.name}: {app} app, {processes} proc, {threads} threads", flush=True)
+            with RunningServer(
+                server, peers.APPS[app], processes, threads, self.scratch, self.log_dir
+            ) as run:
+                why = run.start()
+                if why:
+                    print(f"  {server.name} failed to start: {why}")
+                    for w in runnable:
+                        self.record(w, server, "failed", f"start: {why}")
+                    info.setdefault("start_failures", []).append(why)
+                    continue
+                if "idle_rss_bytes" not in info and app == "hello" and processes == 1:
+                    self.probe(server, run)
+                self.run_checks(server, app, run)
+                for w in runnable:
+                    m = measure(run.pid, run.port, w, self.args.seconds, self.args.reps, self.args.warmup)
+                    s = m["summary"]
+                    status = "failed" if "failed" in s else "ok"
+                    self.record(w, server, status, s.get("failed", ""), m)
+                    if status == "ok":
+                        print(
+                            f"  {w.key}: {s['rps']:.0f} req/s ±{s['spread_pct'] / 2:.0f}%"
+                            f" p99 {s['p99_ms']} ms"
+                            f" non-2xx {s['non_2xx']} sock-err {s['socket_errors']}",
+                            flush=True,
+                        )
+                    else:
+                        print(f"  {w.key}: FAILED {s['failed']}")
+
+    def metrics_on_off(self):
+        """Ours with METRICS=off and =on, both running, wrk alternating between them (noise hits both)."""
+        w = workloads.METRICS_WORKLOAD
+        app = peers.APPS[w.app]
+        off_srv, on_srv = peers.Ours("off"), peers.Ours("on")
+        print("bench: ours METRICS=off vs on", flush=True)
+        with (
+            RunningServer(off_srv, app, w.processes, w.threads, self.scratch, self.log_dir) as off,
+            RunningServer(on_srv, app, w.processes, w.threads, self.scratch, self.log_dir) as on,
+        ):
+            for srv in (off, on):
+                why = srv.start()
+                if why:
+                    return {"failed": why}
+            runs = {"off": [], "on": []}
+            for srv in (off, on):
+                run_wrk(w.load, srv.port, self.args.warmup or 1)
+            for _ in range(max(3, self.args.reps)):
+                for mode, srv in (("off", off), ("on", on)):
+                    runs[mode].append(run_wrk(w.load, srv.port, self.args.seconds))
+        out = {mode: summarize_light(r) for mode, r in runs.items()}
+        out["runs"] = runs
+        print(f"  off {out['off'].get('rps')} req/s, on {out['on'].get('rps')} req/s")
+        return out
+
+
+def summarize_light(runs):
+    """summarize() without the CPU/RSS fields that the metrics comparison does not sample."""
+    for r in runs:
+        r.setdefault("server_cpu_pct", 0.0)
+        r.setdefault("peak_rss_bytes", 0)
+    return summarize(runs)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    plan = workloads.QUICK if args.quick else workloads.FULL
+    if args.workloads:
+        keys = set(args.workloads.split(","))
+        plan = [w for w in workloads.FULL if w.key in keys]
+    servers = peers.all_servers()
+    if args.servers:
+        wanted = args.servers.split(",")
+        servers = [s for s in servers if s.name in wanted]
+
+    bench = Bench(args)
+    info = machine_info()
+    print(
+        f"bench: {'quick' if args.quick else 'full'} run, {info['cores']} cores,"
+        f" loadavg {info['loadavg_start']}"
+    )
+    wanted_venvs = sorted({s.venv for s in servers if s.venv})
+    to_install = [v for v in wanted_venvs if v in QUICK_VENVS] if args.quick else wanted_venvs
+    install_problems = install(to_install, allow=not args.no_install)
+    for s in servers:
+        why = install_problems.get(s.venv) or s.unavailable_reason()
+        if why and args.quick and s.venv and s.venv not in QUICK_VENVS and not venvs.is_ready(s.venv):
+            why = (
+                "not installed (the quick mode installs only ours and waitress; `npm run bench` installs all)"
+            )
+        bench.servers[s.name] = {"status": "skipped" if why else "ok", "reason": why}
+        if why:
+            print(f"bench: skipping {s.name}: {why}")
+
+    for group, group_workloads in workloads.groups(plan):
+        bench.run_group(group, group_workloads, servers)
+
+    metrics = None
+    ours_ok = bench.servers.get("ours", {}).get("status") == "ok"
+    if not args.quick and ours_ok and not args.no_metrics_check and not bench.over_budget():
+        metrics = bench.metrics_on_off()
+
+    info["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
+    info["seconds"] = round(time.monotonic() - bench.started, 1)
+    peer_names = {s.name for s in servers if s.peer}
+    verdicts = targets.check_targets(bench.results, bench.servers, peer_names, metrics)
+
+    for w in plan:
+        print(report.workload_table(w, [r for r in bench.results if r["workload"] == w.key]))
+    print(report.servers_table(bench.servers))
+    if not args.quick:
+        print(targets.targets_table(verdicts))
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    out = RESULTS / f"bench-{'quick' if args.quick else 'full'}-{stamp}.json"
+    payload = {
+        "machine": info,
+        "settings": {k: v for k, v in vars(args).items()},
+        "servers": bench.servers,
+        "results": bench.results,
+        "metrics_on_off": metrics,
+        "targets": verdicts,
+    }
+    out.write_text(json.dumps(payload, indent=1))
+    print(
+        f"\nbench: raw numbers in {out.relative_to(venvs.REPO)}; {info['seconds']}s;"
+        f" loadavg {info['loadavg_start']}"
+        f" -> {info['loadavg_end']}"
+    )
+
+    passed, failed = smoke_verdict(bench)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def smoke_verdict(bench: Bench) -> tuple[int, int]:
+    """Counts what must hold for every server that ran: it started, its answers were correct, every wrk load
+    got answers with no non-2xx, all held connections were answered. No timing is judged."""
+    passed = failed = 0
+    for name, info in bench.servers.items():
+        if info["status"] != "ok":
+            continue
+        for c in info.get("checks", []):
+            passed, failed = (passed + 1, failed) if c["ok"] else (passed, failed + 1)
+        for why in info.get("start_failures", []):
+            failed += 1
+            print(f"FAILED {name}: did not start: {why}")
+        held = info.get("held")
+        # Peers that leave held connections unanswered do so by design (a thread or process per connection):
+        # that is a number for the table. For ours it is a promise of the architecture, so it must hold.
+        if held and name == "ours":
+            if held["served_200"] == held["connections"]:
+                passed += 1
+            else:
+                failed += 1
+                print(
+                    f"FAILED {name}: {held['served_200']}/{held['connections']} held connections answered 200"
+                )
+    for r in bench.results:
+        if r["status"] == "skipped":
+            continue
+        s = r.get("summary", {})
+        if r["status"] == "ok" and s["requests"] > 0 and s["non_2xx"] == 0:
+            passed += 1
+        elif r["status"] != "failed" or not r["reason"].startswith("start:"):
+            failed += 1
+            print(f"FAILED {r['server']} {r['workload']}: {r['reason'] or s}")
+    return passed, failed
+
+
+if __name__ == "__main__":
+    sys.exit(main())

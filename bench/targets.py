@@ -1,0 +1,107 @@
+"""The issue's targets, checked against one run's numbers. Each target says met / NOT met / unknown and the
+numbers behind it, so the table shows honestly how far each one still is.
+
+"Peers" are the other WSGI servers; nginx is the ceiling (used only by the ratio targets), not a peer.
+"""
+
+
+def _ok(results: list[dict], workload: str, server: str) -> dict | None:
+    for r in results:
+        if r["workload"] == workload and r["server"] == server and r["status"] == "ok":
+            return r["summary"]
+    return None
+
+
+def _peers(results: list[dict], workload: str, peer_names: set[str]) -> dict[str, dict]:
+    return {
+        r["server"]: r["summary"]
+        for r in results
+        if r["workload"] == workload and r["server"] in peer_names and r["status"] == "ok"
+    }
+
+
+def _verdict(name: str, met: bool | None, detail: str) -> dict:
+    return {"target": name, "met": met, "detail": detail}
+
+
+def check_targets(
+    results: list[dict], servers: dict, peer_names: set[str], metrics: dict | None
+) -> list[dict]:
+    out = []
+    for key, floor in (("hello_ka_c64_p1", 0.4), ("hello_ka_c256_p1", 0.4), ("hello_close_c64_p1", 0.5)):
+        ours, nginx = _ok(results, key, "ours"), _ok(results, key, "nginx")
+        name = f"{key}: ours >= {floor}x nginx"
+        if not ours or not nginx:
+            out.append(_verdict(name, None, "ours or nginx not measured"))
+            continue
+        ratio = ours["rps"] / nginx["rps"]
+        out.append(
+            _verdict(name, ratio >= floor, f"{ratio:.2f}x ({ours['rps']:.0f} vs {nginx['rps']:.0f} req/s)")
+        )
+
+    ahead = ["flask_c64_p1", "flask_c64_p2", "echo64k_c64_p1", "echo64k_c64_p2"]
+    ahead += ["sleep10_c64_p1", "sleep10_c256_p1", "sleep10_c256_p2"]
+    for key in ahead:
+        ours, peers = _ok(results, key, "ours"), _peers(results, key, peer_names)
+        name = f"{key}: ours ahead of every peer"
+        if not ours or not peers:
+            out.append(_verdict(name, None, "ours or no peer measured"))
+            continue
+        best_name, best = max(peers.items(), key=lambda kv: kv[1]["rps"])
+        ratio = ours["rps"] / best["rps"]
+        out.append(
+            _verdict(
+                name, ratio > 1.0, f"ours/{best_name} = {ratio:.2f}x ({ours['rps']:.0f} vs {best['rps']:.0f})"
+            )
+        )
+
+    for key in ("hello_ka_c256_p1", "sleep10_c256_p1"):
+        ours, peers = _ok(results, key, "ours"), _peers(results, key, peer_names)
+        name = f"{key}: ours p99 no worse than any peer"
+        if not ours or not peers:
+            out.append(_verdict(name, None, "ours or no peer measured"))
+            continue
+        best_name, best = min(peers.items(), key=lambda kv: kv[1]["p99_ms"])
+        out.append(
+            _verdict(
+                name,
+                ours["p99_ms"] <= best["p99_ms"],
+                f"ours {ours['p99_ms']} ms, best {best_name} {best['p99_ms']} ms",
+            )
+        )
+
+    held = (servers.get("ours") or {}).get("held")
+    out.append(
+        _verdict(
+            "all 256 held keep-alive connections served",
+            None if not held else held["served_200"] == held["connections"],
+            f"{held['served_200']}/{held['connections']} answered 200" if held else "not measured",
+        )
+    )
+
+    ours_mem, waitress_mem = (servers.get(n, {}).get("idle_rss_bytes") for n in ("ours", "waitress"))
+    out.append(
+        _verdict(
+            "idle memory <= waitress",
+            None if not (ours_mem and waitress_mem) else ours_mem <= waitress_mem,
+            f"ours {ours_mem / 2**20:.1f} MB, waitress {waitress_mem / 2**20:.1f} MB"
+            if ours_mem and waitress_mem
+            else "not measured",
+        )
+    )
+
+    if metrics and metrics.get("on") and metrics.get("off"):
+        ratio = metrics["on"]["rps"] / metrics["off"]["rps"]
+        detail = f"on/off = {ratio:.3f} ({metrics['on']['rps']:.0f} vs {metrics['off']['rps']:.0f} req/s)"
+        out.append(_verdict("metrics on vs off within 3%", abs(1 - ratio) <= 0.03, detail))
+    else:
+        out.append(_verdict("metrics on vs off within 3%", None, "not measured"))
+    return out
+
+
+def targets_table(verdicts: list[dict]) -> str:
+    lines = ["\n## targets (ratios from this one run)"]
+    for v in verdicts:
+        mark = {True: "met    ", False: "NOT met", None: "unknown"}[v["met"]]
+        lines.append(f"  [{mark}] {v['target']}: {v['detail']}")
+    return "\n".join(lines)
