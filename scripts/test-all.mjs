@@ -21,6 +21,8 @@ const suites = [
     cmd: ['npm', 'run', 'test:py'],
     present: () => hasFiles('server-runtime/python/tests', /^test_.*\.py$|\/test_.*\.py$/),
   },
+  // Smoke run of the benchmark: correctness of every installed server under short loads, no timing judged.
+  { name: 'bench', cmd: ['bash', 'bench/run.sh', '--quick'], present: () => existsSync('bench/run.sh') },
   { name: 'host', cmd: ['npm', 'run', 'test:host'], present: () => existsSync('out/test/host/run.js') },
   { name: 'ui', cmd: ['npm', 'run', 'test:ui'], present: () => existsSync('out/test/ui/run.js') },
 ];
