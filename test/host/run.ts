@@ -72,12 +72,12 @@ async function runInExtensionHost(browser: Browser, cs: CodeServer, ws: ScratchW
 
 async function main(): Promise<number> {
   const started = Date.now();
-  ensureBuild();
   const ws = await copyWorkspace();
   let cs: CodeServer | undefined;
   let browser: Browser | undefined;
   let outcome: Outcome = { exitCode: 1, passed: 0, failed: 1 };
   try {
+    ensureBuild();
     cs = await startCodeServer({ workspace: ws.dir, keepScratch: process.env.KEEP_SCRATCH === '1' });
     console.log(`[host] code-server ${cs.origin}, workspace ${ws.dir} (app port ${ws.appPort})`);
     browser = await launchChromium();
