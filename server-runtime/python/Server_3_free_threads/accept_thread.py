@@ -1,0 +1,108 @@
+"""Stage 1: the accept thread. Waits on the listening socket, accepts every pending connection (a batch per
+wake-up), makes each non-blocking with TCP_NODELAY, and hands the batch to the read thread with one wake-up.
+
+At MAX_CONNECTIONS open connections it stops watching the listening socket (new clients wait in the kernel's
+backlog) until the close thread reports a close. On stop it closes the listening socket, so the port is
+free at once while in-flight requests finish.
+"""
+
+from __future__ import annotations
+
+import errno
+import select
+import socket
+import threading
+import time
+
+from .handoff import Wakeup
+from .logs import LOG
+from .metrics import ThreadStats
+
+BATCH = 128
+
+
+class AcceptThread(threading.Thread):
+    def __init__(self, server, listener: socket.socket) -> None:
+        super().__init__(name="accept", daemon=True)
+        self.server = server
+        self.listener = listener
+        self.epoll = select.epoll()
+        self.wakeup = Wakeup()
+        self.stats = ThreadStats("accept", "accept", queue_depth=server.read_inbox.__len__)
+        self.accepted = 0
+        self.running = True
+        self.paused = False  # at MAX_CONNECTIONS
+        self.backoff_until = 0.0  # after EMFILE: out of file descriptors
+
+    def run(self) -> None:
+        self.stats.native_id = threading.get_native_id()
+        listener = self.listener
+        listener.setblocking(False)
+        lfd = listener.fileno()
+        self.epoll.register(lfd, select.EPOLLIN)
+        self.epoll.register(self.wakeup.fd, select.EPOLLIN)
+        watching = True
+        stats = self.stats
+        metrics = self.server.metrics_on
+        clock = time.perf_counter
+        mark = clock()
+        server = self.server
+        while self.running:
+            stats.state = "waiting"
+            if metrics:
+                now = clock()
+                stats.busy += now - mark
+                mark = now
+            timeout = -1 if not self.backoff_until else max(0.0, self.backoff_until - time.monotonic())
+            events = self.epoll.poll(timeout)
+            stats.state = "busy"
+            if metrics:
+                now = clock()
+                stats.wait += now - mark
+                mark = now
+            if any(fd == self.wakeup.fd for fd, _ in events):
+                self.wakeup.consume()
+            if not self.running:
+                break
+            if self.backoff_until and time.monotonic() >= self.backoff_until:
+                self.backoff_until = 0.0
+            room = server.settings.max_connections - server.connections_open()
+            want = room > 0 and not self.backoff_until
+            if want != watching:
+                self.epoll.modify(lfd, select.EPOLLIN if want else 0)
+                watching = want
+            if not want or not events:
+                continue
+            batch = []
+            while len(batch) < min(BATCH, room):
+                try:
+                    sock, addr = listener.accept()
+                except BlockingIOError:
+                    break
+                except OSError as error:
+                    stats.errors += 1
+                    if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                        LOG.error("accept failed: %s; pausing accepts for 0.5 s", error)
+                        self.backoff_until = time.monotonic() + 0.5
+                        self.epoll.modify(lfd, 0)
+                        watching = False
+                    break
+                try:
+                    sock.setblocking(False)
+                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                except OSError:
+                    pass
+                batch.append((sock, addr))
+            if batch:
+                self.accepted += len(batch)
+                stats.items += len(batch)
+                server.read_inbox.put_many(batch)
+        stats.state = "stopped"
+        try:
+            listener.close()
+        except OSError:
+            pass
+
+    def stop(self) -> None:
+        self.running = False
+        self.wakeup.wake()

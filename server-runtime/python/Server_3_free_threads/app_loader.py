@@ -1,0 +1,99 @@
+"""Imports the user's WSGI app (APP=module.path, APP_CALLABLE=name) with the working directory on sys.path,
+and turns import failures into one actionable line plus the place in the user's code to jump to."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import sysconfig
+import traceback
+
+_OWN_DIR = os.path.dirname(os.path.abspath(__file__))
+_LIBRARY_DIRS = tuple(
+    os.path.realpath(p) + os.sep
+    for p in {sysconfig.get_paths().get(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    if p
+)
+
+
+class AppImportError(Exception):
+    def __init__(
+        self, message: str, traceback_text: str = "", file: str | None = None, line: int | None = None
+    ):
+        super().__init__(message)
+        self.message = message
+        self.traceback_text = traceback_text
+        self.file = file
+        self.line = line
+
+
+def _is_user_file(filename: str) -> bool:
+    if not filename or filename.startswith("<"):
+        return False
+    path = os.path.realpath(filename)
+    return not path.startswith(_OWN_DIR + os.sep) and not path.startswith(_LIBRARY_DIRS)
+
+
+def _deepest_user_frame(error: BaseException) -> tuple[str | None, int | None]:
+    file = line = None
+    for frame in traceback.extract_tb(error.__traceback__):
+        if _is_user_file(frame.filename):
+            file, line = os.path.abspath(frame.filename), frame.lineno
+    if isinstance(error, SyntaxError) and error.filename and _is_user_file(error.filename):
+        file, line = os.path.abspath(error.filename), error.lineno
+    return file, line
+
+
+def ensure_cwd_on_path() -> None:
+    cwd = os.getcwd()
+    if cwd not in sys.path and "" not in sys.path:
+        sys.path.insert(0, cwd)
+
+
+def forget_user_modules() -> None:
+    """Drops the user's modules (those under the working directory) from sys.modules, for a reload."""
+    cwd = os.path.realpath(os.getcwd()) + os.sep
+    for name, module in list(sys.modules.items()):
+        filename = getattr(module, "__file__", None)
+        if filename and os.path.realpath(filename).startswith(cwd) and _is_user_file(filename):
+            del sys.modules[name]
+
+
+def load_app(module_name: str, callable_name: str = "application"):
+    ensure_cwd_on_path()
+    importlib.invalidate_caches()
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name and module_name.startswith(error.name):
+            raise AppImportError(
+                f"cannot import APP={module_name}: no module {error.name!r} under {os.getcwd()} "
+                "(APP is a dotted path relative to the working directory, "
+                "e.g. mypkg.wsgi for mypkg/wsgi.py)",
+                traceback.format_exc(),
+            ) from None
+        file, line = _deepest_user_frame(error)
+        raise AppImportError(
+            f"importing APP={module_name} failed: {error}", traceback.format_exc(), file, line
+        ) from None
+    except BaseException as error:  # noqa: B036 - SystemExit from user code must not kill the server silently
+        if isinstance(error, KeyboardInterrupt):
+            raise
+        file, line = _deepest_user_frame(error)
+        kind = type(error).__name__
+        raise AppImportError(
+            f"importing APP={module_name} failed: {kind}: {error}", traceback.format_exc(), file, line
+        ) from None
+    app = getattr(module, callable_name, None)
+    if app is None:
+        names = [n for n in dir(module) if not n.startswith("_") and callable(getattr(module, n))]
+        raise AppImportError(
+            f"module {module_name} ({getattr(module, '__file__', '?')}) has no callable {callable_name!r}; "
+            f"set APP_CALLABLE to one of: {', '.join(names) or '(none)'}",
+            file=getattr(module, "__file__", None),
+            line=1,
+        )
+    if not callable(app):
+        raise AppImportError(f"{module_name}.{callable_name} is not callable (it is a {type(app).__name__})")
+    return app

@@ -1,0 +1,193 @@
+"""Stage 3: the app threads (a pool of APP_THREADS). Each one takes a request from the app queue, builds the
+environ, calls the WSGI app and sends the response; then, on the same connection, it runs the next pipelined
+request if one is waiting, or gives the connection back to the read thread (keep-alive) or to the close
+thread.
+
+A response that meets a full socket buffer is parked (see response.py): the thread registers EPOLLOUT for the
+connection and takes the next task; the read thread queues the connection back here when it is writable.
+So a slow client never holds an app thread, and a slow app holds only its own thread.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+import traceback
+
+from .logs import LOG
+from .metrics import ThreadStats
+from .parser import Request
+from .response import ClientGone, Response, simple_response
+from .wsgi import build_environ
+
+STOP = object()  # put once per app thread to stop the pool
+
+
+class AppThread(threading.Thread):
+    def __init__(self, server, index: int) -> None:
+        super().__init__(name=f"app-{index}", daemon=True)
+        self.server = server
+        self.stats = ThreadStats(f"app-{index}", "app", queue_depth=server.close_inbox.__len__)
+        self.access_lines: list[str] = []
+
+    def run(self) -> None:
+        self.stats.native_id = threading.get_native_id()
+        tasks = self.server.app_queue
+        get, get_nowait = tasks.get, tasks.get_nowait
+        stats = self.stats
+        metrics = self.server.metrics_on
+        clock = time.perf_counter
+        mark = clock()
+        while True:
+            try:
+                task = get_nowait()
+            except queue.Empty:
+                if self.access_lines:
+                    self.server.access_log.write(self.access_lines)
+                    self.access_lines = []
+                stats.state = "waiting"
+                if metrics:
+                    now = clock()
+                    stats.busy += now - mark
+                    mark = now
+                task = get()
+                stats.state = "busy"
+                if metrics:
+                    now = clock()
+                    stats.wait += now - mark
+                    mark = now
+            if task is STOP:
+                break
+            try:
+                if type(task) is Request:
+                    self.drive(task.conn, task, None)
+                else:  # a Connection whose parked response can continue
+                    self.drive(task, None, task.response)
+            except Exception:  # a bug of ours: log it, drop the connection, keep the thread alive
+                stats.errors += 1
+                LOG.error("internal error in %s:\n%s", self.name, traceback.format_exc())
+        if self.access_lines:
+            self.server.access_log.write(self.access_lines)
+        stats.state = "stopped"
+
+    def drive(self, conn, request: Request | None, response: Response | None) -> None:
+        """Runs requests of one connection until it is parked, idle, or closed."""
+        while True:
+            if response is None:
+                response = self.begin_request(conn, request)
+            try:
+                done = response.run()
+            except ClientGone:
+                self.abort(conn, response)
+                return
+            except Exception:
+                if not self.fail(conn, response):
+                    return
+                try:
+                    done = response.run()  # now only the 500 page is left to send
+                except Exception:
+                    self.abort(conn, response)
+                    return
+            if not done:
+                self.park(conn, response)
+                return
+            conn.response = None
+            if not self.finish(conn, response):
+                return
+            request = self.next_request(conn, response.keep_alive)
+            if request is None:
+                return
+            response = None
+
+    def begin_request(self, conn, request: Request) -> Response:
+        server = self.server
+        response = Response(
+            conn, request, request.keep_alive and not server.draining, server.settings.send_timeout
+        )
+        if request.error is not None:
+            error = request.error
+            response.replace(error.status, simple_response(error.status, f"{error.status} {error.detail}"))
+            self.stats.errors += 1
+            return response
+        environ = build_environ(server.base_environ, request, conn.addr[0], conn.addr[1])
+        try:
+            result = server.app(environ, response.start_response)
+            response.begin(result)
+        except Exception:
+            self.fail(conn, response)
+        return response
+
+    def fail(self, conn, response: Response) -> bool:
+        """The app raised: log the traceback, answer 500 if nothing was sent yet. False: connection lost."""
+        self.stats.errors += 1
+        request = response.request
+        LOG.error("app error on %s %s:\n%s", request.method, request.target, traceback.format_exc().rstrip())
+        try:
+            response.close_result()
+        except Exception:
+            LOG.error("error in the app's close():\n%s", traceback.format_exc().rstrip())
+        if response.bytes_sent:
+            self.abort(conn, response)  # the head is out: the only honest signal left is cutting it short
+            return False
+        response.replace(500, simple_response(500, "500 Internal Server Error (see the server log)"))
+        return True
+
+    def park(self, conn, response: Response) -> None:
+        conn.response = response
+        with conn.lock:
+            conn.parked = True
+            conn.parked_since = time.monotonic()
+            conn.update_events()
+
+    def finish(self, conn, response: Response) -> bool:
+        """Response fully sent: close the iterable, log, count. False if the connection is being closed."""
+        try:
+            response.close_result()
+        except Exception:
+            self.stats.errors += 1
+            LOG.error("error in the app's close():\n%s", traceback.format_exc().rstrip())
+        request = response.request
+        stats = self.stats
+        stats.items += 1
+        if self.server.metrics_on:
+            stats.record_response(response.status_code, response.bytes_sent, time.monotonic() - request.start)
+        if self.server.access_log.enabled:
+            self.access_lines.append(
+                self.server.access_log.line(request, conn.addr[0], response.status_code, response.body_bytes)
+            )
+        return True
+
+    def next_request(self, conn, keep_alive: bool) -> Request | None:
+        if not keep_alive:
+            self.server.close_inbox.put(conn)
+            return None
+        with conn.lock:
+            if conn.pending:
+                request = conn.pending.popleft()
+                if conn.read_paused and len(conn.pending) < 4:
+                    conn.read_paused = False
+                    conn.update_events()
+                return request
+            conn.busy = False
+            conn.last_active = time.monotonic()  # the keep-alive clock starts now
+            if conn.read_paused:
+                conn.read_paused = False
+                conn.update_events()
+            eof = conn.eof
+            if eof:
+                conn.busy = True  # claimed for closing
+        if eof:
+            self.server.close_inbox.put(conn)
+        return None
+
+    def abort(self, conn, response: Response) -> None:
+        """The client is gone (or a response cannot be finished): clean up and drop the connection."""
+        try:
+            response.close_result()
+        except Exception:
+            LOG.error("error in the app's close():\n%s", traceback.format_exc().rstrip())
+        conn.response = None
+        with conn.lock:
+            conn.eof = True  # nothing more will be read or written: no lingering close needed
+        self.server.close_inbox.put(conn)

@@ -1,0 +1,106 @@
+"""Command line of the runtime.
+
+    python -m Server_3_free_threads configfile=PATH    (0.2.x form; PATH relative to the cwd or absolute)
+    python -m Server_3_free_threads --config PATH [--port N] [--control-fd N]
+    python -m Server_3_free_threads --check-config --config PATH     (print problems; exit 0 if valid, else 2)
+    python -m Server_3_free_threads --help | --version
+
+Without any config, as 0.2.x did, it serves a built-in test page on 127.0.0.1:8888.
+
+Exit codes: 0 clean stop, 2 config invalid, 3 app import failed, 4 address in use, 1 anything else.
+With --control-fd N, startup failures are also reported on the control channel (see control.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from . import __version__
+
+EXIT_OK, EXIT_OTHER, EXIT_CONFIG, EXIT_APP_IMPORT, EXIT_ADDRESS_IN_USE = 0, 1, 2, 3, 4
+
+
+def build_arg_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m Server_3_free_threads",
+        description="A four-thread epoll WSGI server (stdlib only) with per-thread live metrics.",
+        epilog="Exit codes: 0 clean stop, 2 config invalid, 3 app import failed, 4 address in use, 1 other.",
+    )
+    parser.add_argument("legacy", nargs="*", metavar="configfile=PATH", help="config file (0.2.x form)")
+    parser.add_argument("--config", "-c", metavar="PATH", help="config file (KEY=VALUE lines)")
+    parser.add_argument(
+        "--check-config", action="store_true", help="validate the config and exit (0 valid, 2 not)"
+    )
+    parser.add_argument("--port", type=int, metavar="N", help="listen on port N instead of the config's PORT")
+    parser.add_argument(
+        "--control-fd", type=int, metavar="N", help="inherited socket for the VS Code supervisor"
+    )
+    parser.add_argument("--version", action="version", version=f"Server_3_free_threads {__version__}")
+    # internal: set by the WORKERS supervisor for its worker processes
+    parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
+    return parser
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = build_arg_parser()
+    args = parser.parse_args(argv)
+    config = args.config
+    for item in args.legacy:
+        key, sep, value = item.partition("=")
+        if sep and key.lower() == "configfile" and value:
+            if config and config != value:
+                parser.error("two config files given (configfile= and --config)")
+            config = value
+        else:
+            parser.error(f"unexpected argument {item!r}: use configfile=PATH or --config PATH")
+    args.config = config
+    if args.port is not None and not 0 <= args.port <= 65535:
+        parser.error(f"--port {args.port} is not a port (0-65535)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    from .logs import LOG, setup_logging
+    from .startup import StartupError, run
+
+    setup_logging("info")
+    control = None
+    if args.control_fd is not None:
+        from .control import ControlChannel
+
+        try:
+            control = ControlChannel(args.control_fd)
+        except OSError as error:
+            LOG.error("--control-fd %s is not usable: %s", args.control_fd, error)
+            return EXIT_OTHER
+    try:
+        return run(args, control)
+    except StartupError as error:
+        for line in error.lines:
+            print(line, file=sys.stderr, flush=True)
+        if control is not None:
+            control.send(error.message_dict())
+        return error.exit_code
+    except KeyboardInterrupt:
+        return EXIT_OK
+    except Exception as error:
+        text = traceback.format_exc()
+        LOG.error("unexpected error: %s\n%s", error, text)
+        if control is not None:
+            control.send(
+                {
+                    "type": "error",
+                    "kind": "other",
+                    "message": str(error) or type(error).__name__,
+                    "traceback": text,
+                }
+            )
+        return EXIT_OTHER
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os._exit(main())

@@ -1,0 +1,120 @@
+"""Stage 4: the close thread. Closes finished connections (Connection: close, errors, idle keep-alive,
+clients gone) without cutting off the last response:
+
+a graceful half-close: shutdown(SHUT_WR) sends our FIN after everything already written, then we read and
+discard whatever the client still sends until it closes too (or LINGER_SECONDS pass), and only then close().
+Closing with unread input would make the kernel answer with a RST, which can destroy the response still in
+flight. Deadlines come from this thread's own epoll timeout: no sleeps.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+import time
+
+from .metrics import ThreadStats
+
+LINGER_SECONDS = 2.0
+
+
+class CloseThread(threading.Thread):
+    def __init__(self, server) -> None:
+        super().__init__(name="close", daemon=True)
+        self.server = server
+        self.epoll = select.epoll()
+        self.stats = ThreadStats("close", "close", queue_depth=lambda: len(self.lingering))
+        self.lingering: dict[int, tuple] = {}  # fd -> (connection, deadline)
+        self.closed_count = 0  # connections fully closed (read by snapshots and the accept thread)
+        self.running = True
+
+    def run(self) -> None:
+        self.stats.native_id = threading.get_native_id()
+        inbox = self.server.close_inbox
+        self.epoll.register(inbox.fd, select.EPOLLIN)
+        stats = self.stats
+        metrics = self.server.metrics_on
+        clock = time.perf_counter
+        mark = clock()
+        lingering = self.lingering
+        while self.running or lingering:
+            stats.state = "waiting"
+            if metrics:
+                now = clock()
+                stats.busy += now - mark
+                mark = now
+            timeout = -1
+            if lingering:
+                timeout = max(0.0, min(deadline for _, deadline in lingering.values()) - time.monotonic())
+            events = self.epoll.poll(timeout)
+            stats.state = "busy"
+            if metrics:
+                now = clock()
+                stats.wait += now - mark
+                mark = now
+            for fd, _mask in events:
+                if fd == inbox.fd:
+                    for conn in inbox.drain():
+                        if conn is None:
+                            self.running = False
+                        else:
+                            self.begin_close(conn)
+                else:
+                    self.drain_input(fd)
+            if lingering:
+                now = time.monotonic()
+                for fd, (_conn, deadline) in list(lingering.items()):
+                    if now >= deadline:
+                        self.finish(fd)
+        stats.state = "stopped"
+
+    def begin_close(self, conn) -> None:
+        conn.detach()
+        if conn.eof:  # the client already closed (or is gone): nothing to wait for
+            self.finish_conn(conn)
+            return
+        try:
+            conn.sock.shutdown(socket.SHUT_WR)
+            self.epoll.register(conn.fd, select.EPOLLIN | select.EPOLLRDHUP)
+        except OSError:
+            self.finish_conn(conn)
+            return
+        self.lingering[conn.fd] = (conn, time.monotonic() + LINGER_SECONDS)
+
+    def drain_input(self, fd: int) -> None:
+        entry = self.lingering.get(fd)
+        if entry is None:
+            return
+        sock = entry[0].sock
+        try:
+            while True:
+                data = sock.recv(65536)
+                if not data:
+                    break
+        except BlockingIOError:
+            return
+        except OSError:
+            pass
+        self.finish(fd)
+
+    def finish(self, fd: int) -> None:
+        conn, _ = self.lingering.pop(fd)
+        try:
+            self.epoll.unregister(fd)
+        except OSError:
+            pass
+        self.finish_conn(conn)
+
+    def finish_conn(self, conn) -> None:
+        try:
+            conn.sock.close()
+        except OSError:
+            pass
+        conn.closed = True
+        self.stats.items += 1
+        self.closed_count += 1
+        self.server.on_connection_closed()
+
+    def stop(self) -> None:
+        self.server.close_inbox.put(None)

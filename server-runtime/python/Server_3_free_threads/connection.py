@@ -1,0 +1,98 @@
+"""Per-connection state shared by the read thread, the app threads and the close thread.
+
+Who owns what (so nothing is touched by two threads without `lock`):
+- `parser`, `last_active`: the read thread only.
+- `busy`, `pending`, `eof`, `parked`, `read_paused`, `closing`: under `lock`. `busy` means an app thread owns
+  the connection's output (it runs a request or a parked response belongs to it); requests the read thread
+  parses meanwhile (pipelining) wait in `pending` and run in order, so responses keep the request order.
+- `response`: the app thread holding `busy`.
+- The epoll registration in the read thread's epoll is changed only through `update_events()`, under `lock`,
+  from the flags above (level-triggered, so a flag set late never loses an event).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from select import EPOLLIN, EPOLLOUT, EPOLLRDHUP
+
+# A connection stops being read while this many pipelined requests wait for their turn.
+MAX_PENDING = 16
+
+
+class Connection:
+    __slots__ = (
+        "sock",
+        "fd",
+        "addr",
+        "parser",
+        "lock",
+        "busy",
+        "pending",
+        "eof",
+        "parked",
+        "parked_since",
+        "read_paused",
+        "closing",
+        "closed",
+        "registered",
+        "response",
+        "last_active",
+        "epoll",
+    )
+
+    def __init__(self, sock, addr, parser, epoll, now: float) -> None:
+        self.sock = sock
+        self.fd = sock.fileno()
+        self.addr = addr
+        self.parser = parser
+        self.epoll = epoll
+        self.lock = threading.Lock()
+        self.busy = False
+        self.pending: deque = deque()
+        self.eof = False
+        self.parked = False
+        self.parked_since = 0.0
+        self.read_paused = False
+        self.closing = False
+        self.closed = False
+        self.registered = False
+        self.response = None
+        self.last_active = now
+
+    def event_mask(self) -> int:
+        mask = 0
+        if not (self.eof or self.read_paused or self.parser.dead):
+            mask = EPOLLIN | EPOLLRDHUP
+        if self.parked:
+            mask |= EPOLLOUT
+        return mask
+
+    def update_events(self) -> None:
+        """Re-derive the epoll registration from the flags. Call with `lock` held."""
+        if self.closing:
+            return
+        mask = self.event_mask()
+        try:
+            if mask:
+                if self.registered:
+                    self.epoll.modify(self.fd, mask)
+                else:
+                    self.epoll.register(self.fd, mask)
+                    self.registered = True
+            elif self.registered:
+                self.epoll.unregister(self.fd)
+                self.registered = False
+        except OSError:
+            pass  # the socket is being torn down; the close thread finishes it
+
+    def detach(self) -> None:
+        """Take the connection out of the read thread's epoll for good (the close thread calls this)."""
+        with self.lock:
+            self.closing = True
+            if self.registered:
+                try:
+                    self.epoll.unregister(self.fd)
+                except OSError:
+                    pass
+                self.registered = False

@@ -1,0 +1,132 @@
+"""The control channel between the runtime and the VS Code supervisor (`--control-fd N`).
+
+Contract (implemented exactly; the Node side in server-runtime/src/supervisor relies on it):
+
+- N is an inherited, connected, bidirectional UNIX stream socket (Node stdio 'pipe' on fd 3). A plain pipe
+  works too. When it reaches EOF (the supervisor died) the runtime stops gracefully: no orphan keeps the port.
+- Runtime -> supervisor: one JSON object per line (UTF-8, `\\n`-terminated), each line written with one
+  locked write so lines never interleave:
+    {"type":"ready","url":"http://127.0.0.1:8000","host":"127.0.0.1","port":8000,"pid":123,"python":"3.11.7",
+     "gil":true,"threads":["accept","read","app-1",...,"close"],"workers":1}
+    {"type":"error","kind":"port-in-use"|"app-import"|"config-invalid"|"other","message":"one line",
+     "traceback":"...","file":"/abs/path.py","line":12}
+        (file/line: the deepest frame in the user's code, or the config file and line for config-invalid)
+    {"type":"metrics", ...MetricsSnapshot of server-runtime/src/protocol.ts minus `id`: time, uptimeSeconds,
+     pid, worker, threads:[{name, role, state, items, busySeconds, waitSeconds, queueDepth, errors,
+     cpuSeconds}], totals:{connectionsOpen, connectionsAccepted, requests, status:{"1xx".."5xx"}, bytesIn,
+     bytesOut, latency:{boundsMs:[...], counts:[...]}}}     (counts has one more entry than boundsMs: +Inf)
+    {"type":"reloaded"} after SIGHUP, {"type":"stopping"} on SIGTERM/SIGINT/EOF.
+- Supervisor -> runtime: {"cmd":"metrics","intervalMs":500}; 0 stops the stream. Default 0: nothing is sent
+  until asked, so an idle server costs nothing.
+- With WORKERS>1 the master holds the supervisor's channel and relays: each worker's metrics line carries
+  its own `worker` index and `pid`; the master writes whole lines only.
+- Logs do not use this channel: startup line and errors go to stderr, access lines to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import threading
+import time
+
+from .logs import LOG
+
+
+class ControlChannel:
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._lock = threading.Lock()
+        self.interval = 0.0  # seconds between metrics lines; 0 = none
+        self.on_eof = None  # called once when the supervisor goes away
+        self.snapshot = None  # callable returning the metrics dict(s) to send
+        self.on_line = None  # optional hook for other commands (the workers master relays them)
+        self._thread: threading.Thread | None = None
+        self.closed = False
+        os.set_blocking(fd, True)
+
+    def send(self, message: dict) -> bool:
+        data = (json.dumps(message, separators=(",", ":")) + "\n").encode("utf-8")
+        return self.send_raw(data)
+
+    def send_raw(self, data: bytes) -> bool:
+        """Writes whole lines under the lock. False if the supervisor is gone."""
+        with self._lock:
+            if self.closed:
+                return False
+            try:
+                view = memoryview(data)
+                while view:
+                    written = os.write(self.fd, view)
+                    view = view[written:]
+            except OSError:
+                return False
+        return True
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="control", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        poller = select.poll()
+        poller.register(self.fd, select.POLLIN)
+        pending = b""
+        next_tick = 0.0
+        while True:
+            if self.interval > 0:
+                now = time.monotonic()
+                if next_tick == 0.0:
+                    next_tick = now + self.interval
+                if now >= next_tick:
+                    self._send_metrics()
+                    next_tick = now + self.interval
+                timeout_ms = max(0, int((next_tick - now) * 1000))
+            else:
+                next_tick = 0.0
+                timeout_ms = -1
+            if not poller.poll(timeout_ms):
+                continue
+            try:
+                chunk = os.read(self.fd, 65536)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                break
+            pending += chunk
+            while b"\n" in pending:
+                line, _, pending = pending.partition(b"\n")
+                if line.strip():
+                    self._command(line)
+                    next_tick = 0.0 if self.interval > 0 else next_tick
+        with self._lock:
+            self.closed = True
+        LOG.info("control channel closed (the supervisor went away): stopping")
+        if self.on_eof is not None:
+            self.on_eof()
+
+    def _command(self, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            LOG.warning("control channel: ignoring a line that is not JSON: %r", line[:200])
+            return
+        if not isinstance(message, dict):
+            return
+        if message.get("cmd") == "metrics":
+            try:
+                self.interval = max(0.0, float(message.get("intervalMs", 0)) / 1000.0)
+            except (TypeError, ValueError):
+                LOG.warning("control channel: bad intervalMs in %r", message)
+                return
+            if self.interval:
+                self._send_metrics()
+        if self.on_line is not None:
+            self.on_line(message, line)
+
+    def _send_metrics(self) -> None:
+        if self.snapshot is None:
+            return
+        snaps = self.snapshot()
+        for snap in snaps if isinstance(snaps, list) else [snaps]:
+            self.send({"type": "metrics", **snap})

@@ -1,0 +1,89 @@
+"""Logging: the server's own messages (startup line, errors with tracebacks) go to stderr; access log lines
+go to stdout. Both line-buffered.
+
+Access lines are collected per app thread and written when that thread runs out of queued work, so under
+load many lines share one write() while an idle server still logs each request at once. One lock keeps
+lines from different threads from interleaving.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+import time
+
+LOG = logging.getLogger("server3")
+_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+
+
+def setup_logging(level: str = "info") -> None:
+    try:
+        sys.stderr.reconfigure(line_buffering=True)
+        sys.stdout.reconfigure(line_buffering=True)
+    except (AttributeError, ValueError):
+        pass
+    if not LOG.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("[%(asctime)s] [%(levelname)s] %(message)s"))
+        LOG.addHandler(handler)
+        LOG.propagate = False
+    LOG.setLevel(_LEVELS.get(level, logging.INFO))
+
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_time_cache: tuple[int, str] = (0, "")
+
+
+def _log_time() -> str:
+    """`24/Nov/2026:21:30:00 +0000` for the current second (UTC), formatted once per second."""
+    global _time_cache
+    now = int(time.time())
+    cached = _time_cache
+    if cached[0] != now:
+        t = time.gmtime(now)
+        day = f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}"
+        text = f"{day}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+        cached = (now, text)
+        _time_cache = cached
+    return cached[1]
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"')
+
+
+class AccessLog:
+    """Formats common/combined access lines; `fmt` is "off", "common" or "combined"."""
+
+    def __init__(self, fmt: str, fd: int = 1) -> None:
+        self.fmt = fmt
+        self.fd = fd
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.fmt != "off"
+
+    def line(self, request, remote_addr: str, status_code: int, body_bytes: int) -> str:
+        size = str(body_bytes) if body_bytes else "-"
+        text = (
+            f'{remote_addr} - - [{_log_time()}] "{_quote(request.method)} {_quote(request.target)} '
+            f'{request.version}" {status_code} {size}'
+        )
+        if self.fmt == "combined":
+            headers = request.headers
+            referer = _quote(headers.get("HTTP_REFERER", "-"))
+            text += f' "{referer}" "{_quote(headers.get("HTTP_USER_AGENT", "-"))}"'
+        return text + "\n"
+
+    def write(self, lines: list[str]) -> None:
+        data = "".join(lines).encode("utf-8", "replace")
+        with self._lock:
+            try:
+                while data:
+                    written = os.write(self.fd, data)
+                    data = data[written:]
+            except OSError:
+                pass  # stdout closed (the supervisor went away): nothing sensible to do

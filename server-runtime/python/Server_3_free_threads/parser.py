@@ -1,0 +1,391 @@
+"""Incremental HTTP/1.1 request parser with limits (RFC 9112), fed by the read thread.
+
+`RequestParser.feed(data)` takes whatever recv() returned (a partial request, exactly one, or several
+pipelined ones) and returns the requests it completed, in order. Bodies (Content-Length or chunked) are
+collected here, in the read thread, so a slow client never holds an app thread; large bodies spill to a
+temporary file. A request the parser rejects comes back as a `Request` whose `error` is an `HttpError`
+(400, 413, 431, 501, 505); the parser then stops, since the rest of the stream cannot be trusted.
+
+Strict on purpose (no request smuggling): CRLF line ends only, no obsolete line folding, no whitespace
+before the colon, Content-Length must be digits, conflicting Content-Lengths or Content-Length together with
+Transfer-Encoding are 400, any transfer coding other than a lone `chunked` is 501.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from urllib.parse import unquote_to_bytes
+
+REASONS = {
+    400: "Bad Request",
+    408: "Request Timeout",
+    413: "Content Too Large",
+    417: "Expectation Failed",
+    431: "Request Header Fields Too Large",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+    505: "HTTP Version Not Supported",
+}
+
+
+class HttpError(Exception):
+    """A request the server refuses; `status` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+
+
+_TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([^\x00-\x20\x7f]+) HTTP/(\d)\.(\d)")
+_HEADER_LINE = re.compile(rb"(" + _TOKEN + rb"):[ \t]*([\t\x20-\x7e\x80-\xff]*)")
+_CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})(?:[ \t]*;[\t\x20-\x7e\x80-\xff]*)?")
+
+# Header kinds the parser acts on; every other header just becomes an HTTP_* environ key.
+_PLAIN, _CONTENT_LENGTH, _TRANSFER_ENCODING, _CONNECTION, _EXPECT, _HOST = range(6)
+_SPECIAL = {
+    b"content-length": _CONTENT_LENGTH,
+    b"transfer-encoding": _TRANSFER_ENCODING,
+    b"connection": _CONNECTION,
+    b"expect": _EXPECT,
+    b"host": _HOST,
+}
+# raw header name -> (environ key or None, kind). Only the read thread writes it; bounded in size.
+_KEYS: dict[bytes, tuple[str | None, int]] = {}
+
+
+def _key_for(name: bytes) -> tuple[str | None, int]:
+    low = name.lower()
+    kind = _SPECIAL.get(low, _PLAIN)
+    if low == b"content-type":
+        key: str | None = "CONTENT_TYPE"
+    elif low == b"content-length":
+        key = "CONTENT_LENGTH"
+    elif b"_" in name:
+        # X_Forwarded_For would alias X-Forwarded-For in the environ: drop it (header spoofing).
+        key = None
+    else:
+        key = "HTTP_" + name.decode("ascii").upper().replace("-", "_")
+    if len(_KEYS) < 4096:
+        _KEYS[name] = (key, kind)
+    return key, kind
+
+
+class Request:
+    """One parsed request, handed from the read thread to an app thread."""
+
+    __slots__ = (
+        "method",
+        "target",
+        "path",
+        "query",
+        "version",
+        "headers",
+        "keep_alive",
+        "body",
+        "error",
+        "conn",
+        "start",
+        "expect_continue",
+    )
+
+    def __init__(self) -> None:
+        self.method = "GET"
+        self.target = ""
+        self.path = ""
+        self.query = ""
+        self.version = "HTTP/1.1"
+        self.headers: dict[str, str] = {}
+        self.keep_alive = False
+        self.body: bytes | object = b""  # bytes, or a binary file positioned at 0 for large bodies
+        self.error: HttpError | None = None
+        self.conn = None
+        self.start = 0.0
+        self.expect_continue = False
+
+    @classmethod
+    def failed(cls, error: HttpError) -> Request:
+        request = cls()
+        request.error = error
+        return request
+
+
+class _Body:
+    """Collects a request body: in memory up to `spool` bytes, then in an anonymous temporary file."""
+
+    __slots__ = ("size", "_mem", "_file", "_spool")
+
+    def __init__(self, spool: int) -> None:
+        self.size = 0
+        self._mem = bytearray()
+        self._file = None
+        self._spool = spool
+
+    def write(self, data) -> None:
+        self.size += len(data)
+        if self._file is not None:
+            self._file.write(data)
+            return
+        self._mem += data
+        if len(self._mem) > self._spool:
+            self._file = tempfile.TemporaryFile()
+            self._file.write(self._mem)
+            self._mem = bytearray()
+
+    def finish(self):
+        if self._file is None:
+            return bytes(self._mem)
+        self._file.seek(0)
+        return self._file
+
+
+_HEAD, _BODY, _CHUNK_SIZE_LINE, _CHUNK_DATA, _CHUNK_END, _TRAILER, _DEAD = range(7)
+SPOOL_BYTES = 1 << 20
+
+
+class RequestParser:
+    """Turns the byte stream of one connection into `Request`s. Used by the read thread only."""
+
+    def __init__(self, max_header_size: int, max_body_size: int) -> None:
+        self.max_header_size = max_header_size
+        self.max_body_size = max_body_size
+        self._buf = b""
+        self._state = _HEAD
+        self._request: Request | None = None
+        self._body: _Body | None = None
+        self._remaining = 0
+        self._trailer_bytes = 0
+        # Set when a request with `Expect: 100-continue` waits for its body; the read thread answers it.
+        self.continue_needed = False
+
+    @property
+    def idle(self) -> bool:
+        """True between requests with nothing buffered (a keep-alive connection waiting)."""
+        return self._state == _HEAD and not self._buf
+
+    @property
+    def dead(self) -> bool:
+        return self._state == _DEAD
+
+    def feed(self, data: bytes) -> list[Request]:
+        if self._state == _DEAD:
+            return []
+        if self._buf:
+            data = self._buf + data
+            self._buf = b""
+        out: list[Request] = []
+        try:
+            self._feed(data, out)
+        except HttpError as error:
+            self._state = _DEAD
+            self._buf = b""
+            self._body = None
+            self.continue_needed = False
+            out.append(Request.failed(error))
+        return out
+
+    def _feed(self, data: bytes, out: list[Request]) -> None:
+        pos = 0
+        end_of_data = len(data)
+        while pos < end_of_data:
+            state = self._state
+            if state == _HEAD:
+                while data.startswith(b"\r\n", pos):  # RFC 9112 2.2: ignore empty lines before a request
+                    pos += 2
+                end = data.find(b"\r\n\r\n", pos)
+                if end < 0:
+                    if end_of_data - pos > self.max_header_size:
+                        raise HttpError(
+                            431, f"request headers exceed MAX_HEADER_SIZE ({self.max_header_size})"
+                        )
+                    break
+                if end - pos > self.max_header_size:
+                    raise HttpError(431, f"request headers exceed MAX_HEADER_SIZE ({self.max_header_size})")
+                request = self._parse_head(data[pos:end])
+                pos = end + 4
+                if self._state == _HEAD:
+                    out.append(request)
+                else:
+                    self._request = request
+                    self.continue_needed = request.expect_continue
+            elif state == _BODY:
+                take = min(self._remaining, end_of_data - pos)
+                self._body.write(data[pos : pos + take])
+                pos += take
+                self._remaining -= take
+                if not self._remaining:
+                    self._complete(out)
+            elif state == _CHUNK_SIZE_LINE:
+                end = data.find(b"\r\n", pos)
+                if end < 0:
+                    if end_of_data - pos > 4096:
+                        raise HttpError(400, "chunk size line too long")
+                    break
+                match = _CHUNK_SIZE.fullmatch(data, pos, end)
+                if match is None:
+                    raise HttpError(400, "malformed chunk size line")
+                size = int(match.group(1), 16)
+                pos = end + 2
+                if self._body.size + size > self.max_body_size:
+                    raise HttpError(413, f"request body exceeds MAX_BODY_SIZE ({self.max_body_size})")
+                if size:
+                    self._remaining = size
+                    self._state = _CHUNK_DATA
+                else:
+                    self._state = _TRAILER
+            elif state == _CHUNK_DATA:
+                take = min(self._remaining, end_of_data - pos)
+                self._body.write(data[pos : pos + take])
+                pos += take
+                self._remaining -= take
+                if not self._remaining:
+                    self._state = _CHUNK_END
+            elif state == _CHUNK_END:
+                if end_of_data - pos < 2:
+                    break
+                if data[pos : pos + 2] != b"\r\n":
+                    raise HttpError(400, "chunk data not followed by CRLF")
+                pos += 2
+                self._state = _CHUNK_SIZE_LINE
+            elif state == _TRAILER:
+                end = data.find(b"\r\n", pos)
+                if end < 0:
+                    if end_of_data - pos + self._trailer_bytes > self.max_header_size:
+                        raise HttpError(431, "request trailers exceed MAX_HEADER_SIZE")
+                    break
+                line_length = end - pos
+                pos = end + 2
+                if line_length == 0:
+                    self._complete(out)
+                else:
+                    self._trailer_bytes += line_length + 2
+                    if self._trailer_bytes > self.max_header_size:
+                        raise HttpError(431, "request trailers exceed MAX_HEADER_SIZE")
+                    if _HEADER_LINE.fullmatch(data, pos - line_length - 2, pos - 2) is None:
+                        raise HttpError(400, "malformed trailer line")
+            else:  # _DEAD
+                return
+        if pos < end_of_data:
+            self._buf = data[pos:]
+
+    def _complete(self, out: list[Request]) -> None:
+        request = self._request
+        request.body = self._body.finish()
+        if request.version == "HTTP/1.1" and "CONTENT_LENGTH" not in request.headers:
+            # chunked: tell the app the decoded length, as most frameworks read CONTENT_LENGTH.
+            request.headers["CONTENT_LENGTH"] = str(self._body.size)
+        out.append(request)
+        self._request = None
+        self._body = None
+        self._trailer_bytes = 0
+        self._state = _HEAD
+        self.continue_needed = False
+
+    def _parse_head(self, head: bytes) -> Request:
+        lines = head.split(b"\r\n")
+        match = _REQUEST_LINE.fullmatch(lines[0])
+        if match is None:
+            raise HttpError(400, f"malformed request line {lines[0][:80]!r}")
+        method, target, major, minor = match.groups()
+        if major != b"1":
+            raise HttpError(505, f"HTTP/{major.decode()}.{minor.decode()} is not supported; use HTTP/1.1")
+        http11 = minor != b"0"
+        request = Request()
+        request.method = method.decode("ascii")
+        request.version = "HTTP/1.1" if http11 else "HTTP/1.0"
+        request.target = target.decode("latin-1")
+        self._split_target(request, target)
+
+        headers = request.headers
+        keys = _KEYS
+        content_length = None
+        transfer_encoding = None
+        connection = ""
+        hosts = 0
+        for line in lines[1:]:
+            match = _HEADER_LINE.fullmatch(line)
+            if match is None:
+                if line[:1] in (b" ", b"\t"):
+                    raise HttpError(400, "obsolete header line folding is not allowed")
+                raise HttpError(400, f"malformed header line {line[:80]!r}")
+            name, raw_value = match.groups()
+            key, kind = keys.get(name) or _key_for(name)
+            value = raw_value.rstrip(b" \t").decode("latin-1")
+            if kind:
+                if kind == _CONTENT_LENGTH:
+                    if not (value.isascii() and value.isdigit()):
+                        raise HttpError(400, f"invalid Content-Length {value[:40]!r}")
+                    length = int(value)
+                    if content_length is not None and content_length != length:
+                        raise HttpError(400, "conflicting Content-Length headers")
+                    content_length = length
+                    headers["CONTENT_LENGTH"] = str(length)
+                    continue
+                if kind == _TRANSFER_ENCODING:
+                    transfer_encoding = value if transfer_encoding is None else f"{transfer_encoding},{value}"
+                elif kind == _CONNECTION:
+                    connection = f"{connection},{value.lower()}"
+                elif kind == _EXPECT:
+                    if value.lower() == "100-continue":
+                        request.expect_continue = http11
+                elif kind == _HOST:
+                    hosts += 1
+                    if hosts > 1:
+                        raise HttpError(400, "more than one Host header")
+            if key is None:
+                continue
+            if key in headers:
+                headers[key] += ("; " if key == "HTTP_COOKIE" else ",") + value
+            else:
+                headers[key] = value
+        if http11 and not hosts:
+            raise HttpError(400, "HTTP/1.1 request without a Host header")
+
+        if http11:
+            request.keep_alive = "close" not in connection
+        else:
+            request.keep_alive = "keep-alive" in connection
+
+        if transfer_encoding is not None:
+            if content_length is not None:
+                raise HttpError(400, "both Content-Length and Transfer-Encoding given")
+            if not http11:
+                raise HttpError(400, "Transfer-Encoding is not allowed in HTTP/1.0")
+            codings = [c.strip().lower() for c in transfer_encoding.split(",")]
+            if codings != ["chunked"]:
+                raise HttpError(501, f"unsupported Transfer-Encoding {transfer_encoding[:40]!r}")
+            self._body = _Body(SPOOL_BYTES)
+            self._state = _CHUNK_SIZE_LINE
+            return request
+        request.expect_continue = False if not content_length else request.expect_continue
+        if content_length:
+            if content_length > self.max_body_size:
+                raise HttpError(413, f"request body exceeds MAX_BODY_SIZE ({self.max_body_size})")
+            self._body = _Body(SPOOL_BYTES)
+            self._remaining = content_length
+            self._state = _BODY
+        return request
+
+    @staticmethod
+    def _split_target(request: Request, target: bytes) -> None:
+        if target[:1] != b"/":
+            if target == b"*":
+                request.path = "*"
+                return
+            lower = target[:8].lower()
+            if lower.startswith(b"http://") or lower.startswith(b"https://"):
+                # absolute-form (proxies send it): keep the path and query only
+                after_scheme = target.index(b"//") + 2
+                slash = target.find(b"/", after_scheme)
+                target = target[slash:] if slash >= 0 else b"/"
+            else:
+                raise HttpError(400, f"invalid request target {target[:80]!r}")
+        path, _, query = target.partition(b"?")
+        if b"%" in path:
+            request.path = unquote_to_bytes(path).decode("latin-1")
+        else:
+            request.path = path.decode("latin-1")
+        request.query = query.decode("latin-1")

@@ -1,0 +1,223 @@
+"""Stage 2: the read thread. One epoll over every client connection: it reads what arrived, feeds each
+connection's incremental parser and queues complete requests to the app pool (one at a time per connection;
+pipelined ones wait in the connection's `pending`, see connection.py). It also:
+- takes new connections from the accept thread (its inbox) and registers them;
+- sees sockets that became writable for parked responses and queues them back to the app pool;
+- once a second sweeps timeouts: idle keep-alive (KEEPALIVE_TIMEOUT), slow requests (REQUEST_TIMEOUT -> 408),
+  clients that stopped reading (SEND_TIMEOUT); and during a graceful stop closes idle connections.
+Nothing here blocks except epoll.poll(), so slow or idle clients cost a dict entry, never a thread.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import threading
+import time
+
+from .connection import MAX_PENDING, Connection
+from .logs import LOG
+from .metrics import ThreadStats
+from .parser import RequestParser
+from .response import simple_response
+
+RECV_SIZE = 256 * 1024
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_READ_EVENTS = select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR | select.EPOLLRDHUP
+_WRITE_EVENTS = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
+
+
+class ReadThread(threading.Thread):
+    def __init__(self, server) -> None:
+        super().__init__(name="read", daemon=True)
+        self.server = server
+        self.epoll = select.epoll()
+        self.stats = ThreadStats("read", "read", queue_depth=server.app_queue.qsize)
+        self.connections: dict[int, Connection] = {}
+        self.running = True
+
+    def run(self) -> None:
+        self.stats.native_id = threading.get_native_id()
+        server = self.server
+        inbox = server.read_inbox
+        inbox_fd = inbox.fd
+        self.epoll.register(inbox_fd, select.EPOLLIN)
+        connections = self.connections
+        stats = self.stats
+        metrics = server.metrics_on
+        clock = time.perf_counter
+        monotonic = time.monotonic
+        poll = self.epoll.poll
+        next_sweep = monotonic() + 1.0
+        mark = clock()
+        while self.running:
+            stats.state = "waiting"
+            if metrics:
+                now = clock()
+                stats.busy += now - mark
+                mark = now
+            timeout = 0.1 if server.draining else max(0.0, next_sweep - monotonic())
+            events = poll(timeout)
+            stats.state = "busy"
+            if metrics:
+                now = clock()
+                stats.wait += now - mark
+                mark = now
+            now = monotonic()
+            for fd, mask in events:
+                conn = connections.get(fd)
+                if conn is None or conn.closed:
+                    if fd == inbox_fd:
+                        self.adopt(inbox.drain(), now)
+                    continue
+                if mask & _WRITE_EVENTS and conn.parked:
+                    self.on_writable(conn)
+                if mask & _READ_EVENTS and not conn.eof:
+                    self.on_readable(conn, now)
+            if now >= next_sweep or server.draining:
+                self.sweep(now)
+                next_sweep = now + 1.0
+        stats.state = "stopped"
+
+    def adopt(self, accepted: list, now: float) -> None:
+        settings = self.server.settings
+        for sock, addr in accepted:
+            if sock is None:  # the stop signal
+                self.running = False
+                continue
+            parser = RequestParser(settings.max_header_size, settings.max_body_size)
+            conn = Connection(sock, addr, parser, self.epoll, now)
+            self.connections[conn.fd] = conn
+            with conn.lock:
+                conn.update_events()
+
+    def on_readable(self, conn: Connection, now: float) -> None:
+        try:
+            data = conn.sock.recv(RECV_SIZE)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.on_eof(conn)
+            return
+        self.stats.bytes_in += len(data)
+        parser = conn.parser
+        if parser.idle:
+            conn.last_active = now  # the request clock starts with its first byte
+        requests = parser.feed(data)
+        if parser.continue_needed:
+            parser.continue_needed = False
+            if not conn.busy:  # otherwise a response is on the wire; the client sends the body anyway
+                try:
+                    conn.sock.send(CONTINUE)
+                except OSError:
+                    pass
+        if not requests:
+            if parser.dead:
+                with conn.lock:
+                    conn.update_events()
+            return
+        self.stats.items += len(requests)
+        for request in requests:
+            request.conn = conn
+            request.start = now
+        first = None
+        with conn.lock:
+            if conn.busy:
+                conn.pending.extend(requests)
+                if len(conn.pending) >= MAX_PENDING:
+                    conn.read_paused = True
+            else:
+                conn.busy = True
+                first = requests[0]
+                if len(requests) > 1:
+                    conn.pending.extend(requests[1:])
+            if conn.read_paused or parser.dead:
+                conn.update_events()
+        conn.last_active = now
+        if first is not None:
+            self.server.app_queue.put(first)
+
+    def on_eof(self, conn: Connection) -> None:
+        """The client closed its side (or reset): close now if idle, else after the current response."""
+        with conn.lock:
+            conn.eof = True
+            conn.update_events()
+            idle = not conn.busy
+            if idle:
+                conn.busy = True  # claimed for closing
+        if idle:
+            self.server.close_inbox.put(conn)
+
+    def on_writable(self, conn: Connection) -> None:
+        with conn.lock:
+            if not conn.parked:
+                return
+            conn.parked = False
+            conn.update_events()
+        self.server.app_queue.put(conn)
+
+    def sweep(self, now: float) -> None:
+        server = self.server
+        settings = server.settings
+        draining = server.draining
+        keepalive = settings.keepalive_timeout
+        request_timeout = settings.request_timeout
+        send_timeout = settings.send_timeout
+        connections = self.connections
+        for fd, conn in list(connections.items()):
+            if conn.closed or conn.closing:
+                if conn.closed and connections.get(fd) is conn:
+                    del connections[fd]
+                continue
+            if conn.busy:
+                if conn.parked and now - conn.parked_since > send_timeout:
+                    LOG.info(
+                        "closing %s: client did not read for SEND_TIMEOUT (%s s)", conn.addr[0], send_timeout
+                    )
+                    self.stats.errors += 1
+                    try:  # makes the parked send fail, so the app thread cleans the response up
+                        conn.sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                continue
+            parser = conn.parser
+            idle_for = now - conn.last_active
+            if parser.idle:
+                if draining or idle_for >= keepalive:
+                    self.close_idle(conn, None)
+            elif idle_for >= request_timeout:
+                self.stats.errors += 1
+                self.close_idle(
+                    conn,
+                    simple_response(
+                        408,
+                        "408 Request Timeout: the request took longer than "
+                        f"REQUEST_TIMEOUT ({request_timeout} s)",
+                    ),
+                )
+
+    def close_idle(self, conn: Connection, goodbye: bytes | None) -> None:
+        with conn.lock:
+            if conn.busy:
+                return
+            conn.busy = True
+        if goodbye is not None:
+            try:
+                conn.sock.send(goodbye)
+            except OSError:
+                pass
+        self.server.close_inbox.put(conn)
+
+    def stop(self) -> None:
+        self.server.read_inbox.put((None, None))
+
+    def close_all(self) -> None:
+        """At exit: close whatever is left (the shutdown timeout ran out)."""
+        for conn in list(self.connections.values()):
+            try:
+                conn.sock.close()
+            except OSError:
+                pass
+        self.epoll.close()

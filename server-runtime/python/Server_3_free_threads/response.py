@@ -1,0 +1,371 @@
+"""Response framing and sending for one request: start_response, write(), status line and headers,
+Content-Length / chunked framing, HEAD, and non-blocking sends that park instead of blocking.
+
+A response is sent by the app thread that runs the request. The socket is non-blocking: when its buffer is
+full, `run()` returns False ("parked"); the app thread registers EPOLLOUT and moves on to other work, and when
+the read thread sees the socket writable it queues the connection back to the app pool, which calls `run()`
+again to continue where it stopped (the app's iterator is resumed, nothing is dropped or blocked).
+
+The one exception is PEP 3333's `write()` callable, which must not return before its data is handed to the
+OS: it waits for the socket in the calling app thread (bounded by SEND_TIMEOUT).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import time
+from email.utils import formatdate
+
+from .parser import REASONS
+
+HIGH_WATER = 256 * 1024  # bytes buffered from a streaming app before we try to send
+JOIN_LIMIT = 64 * 1024  # smaller pending output is joined into one bytes and sent with one send()
+IOV_MAX = 512
+
+_STATUS_LINES: dict[str, bytes] = {}
+_date_cache: tuple[int, bytes] = (0, b"")
+
+
+def date_header() -> bytes:
+    """`Date: ...\\r\\n` for the current second (formatted once per second, shared by all threads)."""
+    global _date_cache
+    now = int(time.time())
+    cached = _date_cache
+    if cached[0] != now:
+        cached = (now, b"Date: " + formatdate(now, usegmt=True).encode("ascii") + b"\r\n")
+        _date_cache = cached
+    return cached[1]
+
+
+def status_line(status: str) -> bytes:
+    line = _STATUS_LINES.get(status)
+    if line is None:
+        line = b"HTTP/1.1 " + status.encode("latin-1") + b"\r\n"
+        if len(_STATUS_LINES) < 1024:
+            _STATUS_LINES[status] = line
+    return line
+
+
+def simple_response(status: int, message: str, keep_alive: bool = False) -> bytes:
+    """A complete small text/plain response, for errors the server itself answers."""
+    body = (message + "\n").encode("utf-8", "replace")
+    head = (
+        f"HTTP/1.1 {status} {REASONS.get(status, 'Error')}\r\n"
+        f"Content-Type: text/plain; charset=utf-8\r\nContent-Length: {len(body)}\r\n"
+        f"Connection: {'keep-alive' if keep_alive else 'close'}\r\n"
+    ).encode("ascii")
+    return head + date_header() + b"\r\n" + body
+
+
+class ClientGone(Exception):
+    """The client closed or reset the connection, or did not read for SEND_TIMEOUT seconds."""
+
+
+_HOP_BY_HOP = frozenset(
+    ("connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers", "upgrade")
+)
+
+
+class Response:
+    __slots__ = (
+        "conn",
+        "request",
+        "status",
+        "status_code",
+        "headers",
+        "keep_alive",
+        "no_body",
+        "chunked",
+        "content_length",
+        "known_length",
+        "head_queued",
+        "body_done",
+        "body_bytes",
+        "bytes_sent",
+        "out",
+        "out_size",
+        "result",
+        "iterator",
+        "file",
+        "send_timeout",
+    )
+
+    def __init__(self, conn, request, keep_alive: bool, send_timeout: float) -> None:
+        self.conn = conn
+        self.request = request
+        self.status: str | None = None
+        self.status_code = 0
+        self.headers: list | None = None
+        self.keep_alive = keep_alive
+        self.no_body = False
+        self.chunked = False
+        self.content_length: int | None = None
+        self.known_length: int | None = None
+        self.head_queued = False
+        self.body_done = False
+        self.body_bytes = 0
+        self.bytes_sent = 0
+        self.out: list = []
+        self.out_size = 0
+        self.result = None
+        self.iterator = None
+        self.file: list | None = None  # [file descriptor, offset, bytes left] for os.sendfile
+        self.send_timeout = send_timeout
+
+    # ---- PEP 3333 ----
+
+    def start_response(self, status, headers, exc_info=None):
+        if exc_info:
+            try:
+                if self.head_queued:
+                    raise exc_info[1].with_traceback(exc_info[2])
+            finally:
+                exc_info = None
+        elif self.status is not None:
+            raise AssertionError("start_response() called a second time without exc_info")
+        if type(status) is not str or len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
+            raise ValueError(f"WSGI status must be a str like '200 OK', got {status!r}")
+        if type(headers) is not list:
+            raise TypeError(f"WSGI response headers must be a list of (name, value) tuples, got {headers!r}")
+        self.status = status
+        self.status_code = int(status[:3])
+        self.headers = headers
+        return self.write
+
+    def write(self, data) -> None:
+        """The legacy write() callable: sends `data` before returning (PEP 3333)."""
+        if self.status is None:
+            raise AssertionError("write() called before start_response()")
+        if type(data) is not bytes:
+            raise TypeError(f"write() takes bytes, got {type(data).__name__}")
+        self._queue_body(data)
+        self._flush_blocking()
+
+    # ---- framing ----
+
+    def _build_head(self) -> bytes:
+        if self.status is None:
+            raise AssertionError("the app returned without calling start_response()")
+        code = self.status_code
+        request = self.request
+        self.no_body = request.method == "HEAD" or code < 200 or code in (204, 304)
+        lines = []
+        for header in self.headers:
+            name, value = header
+            if type(name) is not str or type(value) is not str:
+                raise TypeError(f"WSGI header names and values must be str, got {header!r}")
+            lower = name.lower()
+            if lower == "content-length":
+                if not value.isdigit():
+                    raise ValueError(f"invalid Content-Length {value!r} from the app")
+                self.content_length = int(value)
+            elif lower in _HOP_BY_HOP or lower == "transfer-encoding":
+                if lower == "connection" and value.lower() == "close":
+                    self.keep_alive = False
+                    continue
+                raise ValueError(f"the app set the hop-by-hop header {name!r}; the server handles it")
+            lines.append(f"{name}: {value}\r\n")
+        text = "".join(lines)
+        if text.count("\n") != len(lines) or text.count("\r") != len(lines):
+            raise ValueError("a response header contains CR or LF (header injection)")
+        parts = [status_line(self.status), text.encode("latin-1"), date_header()]
+        if self.content_length is None and not (code < 200 or code in (204, 304)):
+            if self.known_length is not None:
+                self.content_length = self.known_length
+                parts.append(b"Content-Length: %d\r\n" % self.known_length)
+            elif request.version == "HTTP/1.1":
+                if not self.no_body:
+                    self.chunked = True
+                    parts.append(b"Transfer-Encoding: chunked\r\n")
+            else:
+                self.keep_alive = False  # HTTP/1.0 without a length: the end of the body is the close
+        if not self.keep_alive:
+            parts.append(b"Connection: close\r\n\r\n")
+        elif request.version == "HTTP/1.0":
+            parts.append(b"Connection: keep-alive\r\n\r\n")
+        else:
+            parts.append(b"\r\n")
+        return b"".join(parts)
+
+    def _queue_head(self) -> None:
+        head = self._build_head()
+        self.head_queued = True
+        self.out.append(head)
+        self.out_size += len(head)
+
+    def _queue_body(self, data) -> None:
+        if not self.head_queued:
+            self._queue_head()
+        size = len(data)
+        if not size:
+            return
+        if self.no_body:
+            self.body_bytes += size
+            return
+        if self.content_length is not None:
+            room = self.content_length - self.body_bytes
+            if size > room:  # more than the app announced: never send it, the next response would break
+                data = data[:room]
+                size = room
+                self.keep_alive = False
+                if not size:
+                    return
+        self.body_bytes += size
+        if self.chunked:
+            self.out.append(b"%x\r\n" % size)
+            self.out.append(data)
+            self.out.append(b"\r\n")
+            self.out_size += size + 12
+        else:
+            self.out.append(data)
+            self.out_size += size
+
+    def _end_body(self) -> None:
+        if self.body_done:
+            return
+        if not self.head_queued:
+            self._queue_head()
+        if self.chunked:
+            self.out.append(b"0\r\n\r\n")
+            self.out_size += 5
+        elif (
+            self.content_length is not None
+            and self.body_bytes < self.content_length
+            and not self.no_body
+            and self.file is None
+        ):
+            self.keep_alive = False  # the app sent less than it announced: only a close ends the body
+        self.body_done = True
+
+    # ---- driving the app's iterable ----
+
+    def begin(self, result) -> None:
+        """Takes the app's return value; picks the fast paths (known length, sendfile)."""
+        self.result = result
+        kind = type(result)
+        if kind is list or kind is tuple:
+            if self.head_queued or self.status is None:
+                pass
+            elif all(type(chunk) is bytes for chunk in result):
+                self.known_length = sum(map(len, result))
+        else:
+            from .wsgi import FileWrapper
+
+            if kind is FileWrapper and not self.head_queued:
+                self.file = result.sendfile_plan()
+                if self.file is not None and self.status is not None:
+                    self.known_length = self.file[2]
+        self.iterator = iter(result) if self.file is None else None
+
+    def run(self) -> bool:
+        """Sends as much as the socket takes. True: response complete; False: parked on a full socket."""
+        if self.file is not None:
+            return self._run_sendfile()
+        iterator = self.iterator
+        if not self.body_done:
+            for chunk in iterator:
+                if type(chunk) is not bytes:
+                    raise TypeError(f"the app's iterable must yield bytes, got {type(chunk).__name__}")
+                self._queue_body(chunk)
+                if self.out_size >= HIGH_WATER and not self.flush():
+                    return False
+            self._end_body()
+        return self.flush()
+
+    def _run_sendfile(self) -> bool:
+        if not self.head_queued:
+            if self.content_length is None:
+                self.known_length = self.file[2]
+            self._queue_head()
+            if self.content_length is not None and self.content_length < self.file[2]:
+                self.file[2] = self.content_length
+        if not self.flush():
+            return False
+        file = self.file
+        if not self.no_body and not self.body_done:
+            sock_fd = self.conn.sock.fileno()
+            while file[2] > 0:
+                try:
+                    sent = os.sendfile(sock_fd, file[0], file[1], file[2])
+                except BlockingIOError:
+                    return False
+                except OSError as error:
+                    raise ClientGone(str(error)) from error
+                if sent == 0:  # the file shrank under us: the announced length cannot be met
+                    self.keep_alive = False
+                    break
+                file[1] += sent
+                file[2] -= sent
+                self.body_bytes += sent
+                self.bytes_sent += sent
+        self.body_done = True
+        return True
+
+    # ---- socket output ----
+
+    def flush(self) -> bool:
+        """Sends pending output without blocking. True when all of it went out."""
+        out = self.out
+        sock = self.conn.sock
+        while out:
+            try:
+                if len(out) == 1:
+                    sent = sock.send(out[0])
+                elif self.out_size <= JOIN_LIMIT:
+                    joined = b"".join(out)
+                    out[:] = [joined]
+                    sent = sock.send(joined)
+                else:
+                    sent = sock.sendmsg(out[:IOV_MAX])
+            except BlockingIOError:
+                return False
+            except OSError as error:
+                raise ClientGone(str(error)) from error
+            self.bytes_sent += sent
+            self.out_size -= sent
+            while sent:
+                first = out[0]
+                if sent >= len(first):
+                    sent -= len(first)
+                    del out[0]
+                else:
+                    out[0] = memoryview(first)[sent:]
+                    sent = 0
+        return True
+
+    def _flush_blocking(self) -> None:
+        deadline = None
+        while not self.flush():
+            now = time.monotonic()
+            if deadline is None:
+                deadline = now + self.send_timeout
+            elif now >= deadline:
+                raise ClientGone(f"client did not read for SEND_TIMEOUT ({self.send_timeout} s)")
+            poller = select.poll()
+            poller.register(self.conn.fd, select.POLLOUT)
+            poller.poll(max(1, int((deadline - now) * 1000)))
+
+    def replace(self, status_code: int, data: bytes) -> None:
+        """Sends `data` (a complete response made by the server) instead of the app's, then closes."""
+        self.out = [data]
+        self.out_size = len(data)
+        self.status_code = status_code
+        self.head_queued = True
+        self.body_done = True
+        self.body_bytes = len(data)
+        self.keep_alive = False
+        self.file = None
+        self.iterator = None
+
+    def discard_output(self) -> None:
+        self.out = []
+        self.out_size = 0
+
+    def close_result(self) -> None:
+        """PEP 3333: call the iterable's close() whatever happened. Exceptions propagate to the caller."""
+        result = self.result
+        self.result = None
+        self.iterator = None
+        if result is not None and hasattr(result, "close"):
+            result.close()

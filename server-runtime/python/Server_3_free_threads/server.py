@@ -1,0 +1,262 @@
+"""Builds the four-stage pipeline, runs it, and handles its life: startup line, signals, graceful stop,
+reload.
+
+    accept thread --read_inbox--> read thread --app_queue--> app threads (APP_THREADS) --close_inbox--> close
+                                       ^-------- parked responses / keep-alive go back --------'
+
+SIGTERM/SIGINT (or EOF on the control channel): stop accepting (the listening socket closes at once), let
+in-flight requests finish while idle keep-alive connections are closed, and exit 0 when no connection is
+left or SHUTDOWN_TIMEOUT has passed. SIGHUP: re-read the config and re-import the app; requests already
+running finish with the old app; a broken config or app keeps the old one running (and says why).
+Signals are only noted by their handlers; the main thread does the work, woken through an eventfd.
+"""
+
+from __future__ import annotations
+
+import errno
+import platform
+import queue
+import signal
+import socket
+import sys
+import threading
+import time
+
+from . import app_loader
+from .accept_thread import AcceptThread
+from .app_thread import STOP, AppThread
+from .close_thread import CloseThread
+from .handoff import Inbox, Wakeup
+from .logs import LOG, AccessLog
+from .metrics import snapshot
+from .read_thread import ReadThread
+from .wsgi import base_environ
+
+
+def gil_enabled() -> bool:
+    check = getattr(sys, "_is_gil_enabled", None)
+    return True if check is None else bool(check())
+
+
+class AddressInUse(Exception):
+    pass
+
+
+def bind_listener(host: str, port: int, backlog: int, reuse_port: bool = False) -> socket.socket:
+    """The listening socket. Raises AddressInUse, or OSError with a readable message."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    last_error: OSError | None = None
+    for family, kind, proto, _, address in infos:
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if reuse_port:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+            sock.bind(address)
+            sock.listen(backlog)
+            return sock
+        except OSError as error:
+            sock.close()
+            if error.errno == errno.EADDRINUSE:
+                raise AddressInUse(f"{host}:{port} is already in use (another server runs there?)") from None
+            last_error = error
+    raise last_error or OSError(f"cannot listen on {host}:{port}")
+
+
+class Server:
+    def __init__(
+        self,
+        settings,
+        app,
+        listener: socket.socket,
+        *,
+        config_path=None,
+        port_override=None,
+        control=None,
+        worker: int = 0,
+        workers: int = 1,
+    ) -> None:
+        self.settings = settings
+        self.app = app
+        self.listener = listener
+        self.config_path = config_path
+        self.port_override = port_override
+        self.control = control
+        self.worker = worker
+        self.workers = workers
+        self.host, self.port = listener.getsockname()[:2]
+        self.metrics_on = bool(settings.metrics)
+        self.access_log = AccessLog(settings.access_log)
+        self.base_environ = base_environ(settings.domain, self.port)
+        self.app_queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.read_inbox = Inbox()
+        self.close_inbox = Inbox()
+        self.draining = False
+        self.started = time.monotonic()
+        self._main_wakeup = Wakeup()
+        self._stop_requested = False
+        self._reload_requested = False
+        self._all_closed = threading.Event()
+        self.accept_thread = AcceptThread(self, listener)
+        self.read_thread = ReadThread(self)
+        self.app_threads = [AppThread(self, i + 1) for i in range(settings.app_threads)]
+        self.close_thread = CloseThread(self)
+
+    # ---- pipeline ----
+
+    @property
+    def threads(self) -> list:
+        return [self.accept_thread, self.read_thread, *self.app_threads, self.close_thread]
+
+    def start(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def connections_open(self) -> int:
+        return self.accept_thread.accepted - self.close_thread.closed_count
+
+    def on_connection_closed(self) -> None:
+        """Called by the close thread after each close."""
+        if self.accept_thread.paused or self.accept_thread.accepted - self.close_thread.closed_count < 2:
+            self.accept_thread.wakeup.wake()
+        if self.draining and self.connections_open() <= 0:
+            self._all_closed.set()
+
+    def snapshot(self) -> dict:
+        return snapshot(
+            [t.stats for t in self.threads],
+            self.started,
+            self.worker,
+            self.accept_thread.accepted,
+            self.close_thread.closed_count,
+        )
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def ready_message(self) -> dict:
+        return {
+            "type": "ready",
+            "url": self.url,
+            "host": self.host,
+            "port": self.port,
+            "pid": __import__("os").getpid(),
+            "python": platform.python_version(),
+            "gil": gil_enabled(),
+            "threads": [t.name for t in self.threads],
+            "workers": self.workers,
+        }
+
+    def log_startup(self) -> None:
+        LOG.info(
+            "Server_3_free_threads listening on %s (Python %s, GIL %s, threads: %s%s)",
+            self.url,
+            platform.python_version(),
+            "on" if gil_enabled() else "off",
+            ", ".join(t.name for t in self.threads),
+            f", worker {self.worker} of {self.workers}" if self.workers > 1 else "",
+        )
+
+    # ---- main loop: signals, stop, reload ----
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
+        signal.signal(signal.SIGINT, lambda *_: self.request_stop())
+        signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
+
+    def request_stop(self) -> None:
+        self._stop_requested = True
+        self._main_wakeup.wake()
+
+    def request_reload(self) -> None:
+        self._reload_requested = True
+        self._main_wakeup.wake()
+
+    def serve_until_stopped(self) -> int:
+        """Runs in the main thread until a stop; returns the exit code."""
+        import select
+
+        poller = select.poll()
+        poller.register(self._main_wakeup.fd, select.POLLIN)
+        while not self._stop_requested:
+            poller.poll()
+            self._main_wakeup.consume()
+            if self._reload_requested and not self._stop_requested:
+                self._reload_requested = False
+                self.reload()
+        return self.stop()
+
+    def stop(self) -> int:
+        settings = self.settings
+        LOG.info("stopping: no new connections; in-flight requests get up to %s s", settings.shutdown_timeout)
+        if self.control is not None:
+            self.control.send({"type": "stopping"})
+        self.accept_thread.stop()
+        self.accept_thread.join(2.0)
+        self.draining = True
+        if self.connections_open() <= 0:
+            self._all_closed.set()
+        self.read_inbox.wakeup.wake()
+        finished = self._all_closed.wait(settings.shutdown_timeout)
+        if not finished:
+            LOG.warning(
+                "SHUTDOWN_TIMEOUT passed with %d connection(s) open: closing them", self.connections_open()
+            )
+        self.read_thread.stop()
+        self.close_thread.stop()
+        for _ in self.app_threads:
+            self.app_queue.put(STOP)
+        self.read_thread.join(2.0)
+        self.close_thread.join(3.0)
+        for thread in self.app_threads:
+            thread.join(0.5)
+        self.read_thread.close_all()
+        LOG.info("stopped")
+        return 0
+
+    def reload(self) -> None:
+        from .config import ConfigError, load_config
+
+        LOG.info("SIGHUP: reloading config and app")
+        settings = self.settings
+        if self.config_path is not None:
+            try:
+                settings = load_config(self.config_path)
+            except (ConfigError, OSError) as error:
+                LOG.error("reload: config has problems, keeping the running config and app:\n%s", error)
+                self._send_error(
+                    "config-invalid", str(error).splitlines()[0] if str(error) else "config error"
+                )
+                return
+        try:
+            app_loader.forget_user_modules()
+            app = app_loader.load_app(settings.app, settings.app_callable)
+        except app_loader.AppImportError as error:
+            LOG.error("reload: %s; keeping the running app\n%s", error.message, error.traceback_text)
+            self._send_error("app-import", error.message, error.traceback_text, error.file, error.line)
+            return
+        port = self.port_override or settings.port
+        if settings.host != self.settings.host or port != self.port:
+            LOG.warning("reload: HOST/PORT changes take effect after a restart (still on %s)", self.url)
+        if settings.app_threads != len(self.app_threads) or settings.workers != self.settings.workers:
+            LOG.warning("reload: APP_THREADS/WORKERS changes take effect after a restart")
+        self.settings = settings
+        self.app = app
+        self.access_log.fmt = settings.access_log
+        self.base_environ = base_environ(settings.domain, self.port)
+        LOG.info("reloaded: APP=%s", settings.app)
+        if self.control is not None:
+            self.control.send({"type": "reloaded"})
+
+    def _send_error(self, kind, message, traceback_text="", file=None, line=None) -> None:
+        if self.control is None:
+            return
+        message_dict = {"type": "error", "kind": kind, "message": message}
+        if traceback_text:
+            message_dict["traceback"] = traceback_text
+        if file:
+            message_dict["file"] = file
+            message_dict["line"] = line
+        self.control.send(message_dict)

@@ -1,0 +1,156 @@
+"""From parsed arguments to a running server: config, app import, bind; each failure becomes a
+`StartupError` with its exit code, the lines to print, and the control-channel error message."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import app_loader
+from .config import parse_config_text
+from .logs import LOG, setup_logging
+from .server import AddressInUse, Server, bind_listener
+
+TEST_MODE_CONFIG = (
+    "HOST=127.0.0.1\nPORT=8888\nSOCKET_BACKLOG=200\nAPP=Server_3_free_threads.testpage\nDOMAIN=localhost\n"
+)
+
+
+class StartupError(Exception):
+    def __init__(
+        self,
+        exit_code: int,
+        kind: str,
+        lines: list[str],
+        traceback_text: str = "",
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        super().__init__(lines[0] if lines else kind)
+        self.exit_code = exit_code
+        self.kind = kind
+        self.lines = lines
+        self.traceback_text = traceback_text
+        self.file = file
+        self.line = line
+
+    def message_dict(self) -> dict:
+        message = {"type": "error", "kind": self.kind, "message": self.lines[0] if self.lines else self.kind}
+        if self.traceback_text:
+            message["traceback"] = self.traceback_text
+        if self.file:
+            message["file"] = self.file
+            if self.line is not None:
+                message["line"] = self.line
+        return message
+
+
+def read_settings(config: str | None, check_only: bool):
+    """(settings, absolute config path or None, problems). Raises StartupError for an unreadable file."""
+    if config is None:
+        settings, problems = parse_config_text(TEST_MODE_CONFIG)
+        return settings, None, problems
+    path = Path(config)
+    if not path.is_absolute():
+        path = Path(os.getcwd()) / path
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise StartupError(
+            2,
+            "config-invalid",
+            [f"{path}: config file not found (give configfile=PATH relative to {os.getcwd()} or absolute)"],
+            file=str(path),
+        ) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise StartupError(
+            2, "config-invalid", [f"{path}: cannot read the config file: {error}"], file=str(path)
+        ) from None
+    settings, problems = parse_config_text(text, base_dir=path.parent)
+    settings.source = str(path)
+    return settings, str(path), problems
+
+
+def run(args, control) -> int:
+    if args.check_config and args.config is None:
+        raise StartupError(
+            2, "config-invalid", ["--check-config needs a config: --config PATH or configfile=PATH"]
+        )
+    settings, config_path, problems = read_settings(args.config, args.check_config)
+    errors = [p for p in problems if p.severity == "error"]
+    if args.check_config:
+        for problem in problems:
+            print(problem.format(config_path), flush=True)
+        if not errors:
+            print(f"{config_path}: OK", flush=True)
+        return 2 if errors else 0
+    for problem in problems:
+        if problem.severity != "error":
+            LOG.warning("%s", problem.format(config_path))
+    if errors:
+        first = errors[0]
+        raise StartupError(
+            2, "config-invalid", [p.format(config_path) for p in errors], file=config_path, line=first.line
+        )
+    setup_logging(settings.log_level)
+    if config_path is None:
+        LOG.info("no config given (configfile=PATH or --config PATH): test mode, serving a test page")
+
+    port = args.port if args.port is not None else settings.port
+    if settings.workers > 1 and args.worker_index == 0:
+        from .workers import run_master
+
+        return run_master(args, settings, config_path, port, control)
+
+    try:
+        app = app_loader.load_app(settings.app, settings.app_callable)
+    except app_loader.AppImportError as error:
+        lines = [error.message]
+        if error.traceback_text:
+            lines.append(error.traceback_text.rstrip())
+        raise StartupError(3, "app-import", lines, error.traceback_text, error.file, error.line) from None
+
+    try:
+        listener = bind_listener(
+            settings.host, port, settings.socket_backlog, reuse_port=args.worker_index > 0
+        )
+    except AddressInUse as error:
+        raise StartupError(
+            4, "port-in-use", [f"{error}; free the port or set another PORT (or --port N)"]
+        ) from None
+    except OSError as error:
+        raise StartupError(1, "other", [f"cannot listen on {settings.host}:{port}: {error}"]) from None
+
+    server = Server(
+        settings,
+        app,
+        listener,
+        config_path=config_path,
+        port_override=args.port,
+        control=control,
+        worker=args.worker_index,
+        workers=max(1, settings.workers),
+    )
+    stats = None
+    if control is not None:
+        control.snapshot = server.snapshot
+        control.on_eof = server.request_stop
+    server.install_signal_handlers()
+    server.start()
+    if settings.stats and args.worker_index == 0:
+        from .stats_http import StatsServer
+
+        try:
+            stats = StatsServer(settings.stats, lambda: [server.snapshot()])
+            stats.start()
+        except (OSError, ValueError) as error:
+            LOG.error("STATS=%s: cannot serve stats: %s", settings.stats, error)
+    server.log_startup()
+    if control is not None:
+        control.send(server.ready_message())
+        control.start()
+    try:
+        return server.serve_until_stopped()
+    finally:
+        if stats is not None:
+            stats.stop()

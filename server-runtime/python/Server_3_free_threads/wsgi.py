@@ -1,0 +1,79 @@
+"""The WSGI (PEP 3333) side of a request: the environ, wsgi.input, wsgi.file_wrapper.
+
+The environ is a copy of a per-server base dict (the wsgi.* constants, SERVER_NAME from DOMAIN, SERVER_PORT)
+updated with the request's own keys; header keys (HTTP_*, CONTENT_TYPE, CONTENT_LENGTH) were already made by
+the parser. The body was fully received by the read thread, so wsgi.input never blocks on the network:
+it is a BytesIO (small bodies) or a temporary file (large ones); both give read(n), readline(n), readlines()
+and iteration, and wsgi.input_terminated is True (reading to EOF is safe, also for chunked bodies).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import sys
+
+
+def base_environ(server_name: str, server_port: int) -> dict:
+    return {
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,
+        "wsgi.file_wrapper": FileWrapper,
+        "SERVER_SOFTWARE": "Server_3_free_threads",
+        "SERVER_NAME": server_name,
+        "SERVER_PORT": str(server_port),
+        "SCRIPT_NAME": "",
+    }
+
+
+def build_environ(base: dict, request, remote_addr: str, remote_port: int) -> dict:
+    environ = base.copy()
+    environ["REQUEST_METHOD"] = request.method
+    environ["PATH_INFO"] = request.path
+    environ["QUERY_STRING"] = request.query
+    environ["SERVER_PROTOCOL"] = request.version
+    environ["REQUEST_URI"] = request.target
+    environ["RAW_URI"] = request.target
+    environ["REMOTE_ADDR"] = remote_addr
+    environ["REMOTE_PORT"] = str(remote_port)
+    body = request.body
+    environ["wsgi.input"] = io.BytesIO(body) if type(body) is bytes else body
+    environ.update(request.headers)
+    return environ
+
+
+class FileWrapper:
+    """wsgi.file_wrapper: the server sends regular files with os.sendfile (zero copy); anything else is read
+    in blocks like a normal iterable."""
+
+    def __init__(self, filelike, blksize: int = 65536) -> None:
+        self.filelike = filelike
+        self.blksize = blksize
+        if hasattr(filelike, "close"):
+            self.close = filelike.close
+
+    def __iter__(self):
+        read = self.filelike.read
+        while True:
+            block = read(self.blksize)
+            if not block:
+                return
+            yield block
+
+    def sendfile_plan(self) -> list | None:
+        """[fd, offset, length] when the file can go out with os.sendfile, else None."""
+        try:
+            fd = self.filelike.fileno()
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                return None
+            offset = self.filelike.tell() if hasattr(self.filelike, "tell") else os.lseek(fd, 0, os.SEEK_CUR)
+        except (AttributeError, OSError, io.UnsupportedOperation):
+            return None
+        return [fd, offset, max(0, info.st_size - offset)]
