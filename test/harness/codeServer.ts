@@ -16,7 +16,13 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { freePort } from './freePort';
-import { killProcessGroupOnExit, killProcessGroup } from './processGroup';
+import { killProcessGroupOnExit, killProcessGroup, killProcessesWithEnv } from './processGroup';
+
+/**
+ * Every process started under one code-server inherits this variable (value: its scratch folder), so stop() can
+ * find and kill processes that left its process group, such as the Python servers the supervisor starts.
+ */
+export const RUN_MARKER_ENV = 'SERVER3_HARNESS_RUN';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 export const CODE_SERVER_BIN = path.join(
@@ -129,7 +135,7 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
       2,
     ),
   );
-  const env = scratchEnv(scratchDir, options.env);
+  const env = scratchEnv(scratchDir, { ...options.env, [RUN_MARKER_ENV]: scratchDir });
   const common = ['--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
 
   // Installing before the server starts: installing into a running server gave a flaky "command not found".
@@ -160,13 +166,17 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   // detached: the child calls setsid(), so it leads a new process group we can kill as a whole.
   const child = spawn(CODE_SERVER_BIN, args, { env, detached: true, stdio: ['ignore', out, out] });
   if (typeof out === 'number') fs.closeSync(out);
-  const unregister = killProcessGroupOnExit(child);
+  const unregister = killProcessGroupOnExit(child, [RUN_MARKER_ENV, scratchDir]);
 
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     await killProcessGroup(child);
+    // Safety net: whatever outlived the group (a Python server the extension did not stop) is a leak to report.
+    const leaked = killProcessesWithEnv(RUN_MARKER_ENV, scratchDir);
+    if (leaked.length)
+      console.warn(`[code-server] killed ${leaked.length} process(es) left behind: ${leaked}`);
     unregister();
     if (!options.keepScratch) fs.rmSync(scratchDir, { recursive: true, force: true });
   };

@@ -4,6 +4,7 @@
  * servers, Python servers), which a plain `child.kill()` would leave running.
  */
 import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 
 function signalGroup(child: ChildProcess, signal: NodeJS.Signals): boolean {
   if (child.pid === undefined) return false;
@@ -38,14 +39,17 @@ export async function killProcessGroup(child: ChildProcess, graceMs = 3000): Pro
  * would otherwise end Node without running 'exit' handlers for the signal's default action). Returns a function
  * that removes the handlers again.
  */
-export function killProcessGroupOnExit(child: ChildProcess): () => void {
+export function killProcessGroupOnExit(child: ChildProcess, envMarker?: [string, string]): () => void {
   const onExit = (): void => {
     signalGroup(child, 'SIGKILL');
+    if (envMarker) killProcessesWithEnv(...envMarker);
   };
-  // On a signal, SIGTERM first so the extension can deactivate and stop the Python servers it started (they may
-  // run in their own process groups), then SIGKILL whatever is left.
+  // On a signal, SIGTERM first so the extension can deactivate and stop the Python servers it started (they run
+  // in their own process groups), then SIGKILL whatever is left.
   const onSignal = (signal: NodeJS.Signals): void => {
-    void killProcessGroup(child).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    void killProcessGroup(child)
+      .then(() => envMarker && killProcessesWithEnv(...envMarker))
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
   };
   process.on('exit', onExit);
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -54,4 +58,36 @@ export function killProcessGroupOnExit(child: ChildProcess): () => void {
     process.off('exit', onExit);
     for (const s of signals) process.off(s, onSignal);
   };
+}
+
+/**
+ * Pids of processes whose environment holds `name=value`. Children that left our process group (the supervisor
+ * starts each Python server in its own group) still inherit the environment, so this finds them on Linux.
+ */
+export function pidsWithEnv(name: string, value: string): number[] {
+  const needle = `${name}=${value}\0`;
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (`${fs.readFileSync(`/proc/${entry}/environ`, 'latin1')}\0`.includes(needle))
+        pids.push(Number(entry));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return pids;
+}
+
+/** SIGKILLs every process carrying `name=value` in its environment; returns the pids it killed. */
+export function killProcessesWithEnv(name: string, value: string): number[] {
+  const pids = pidsWithEnv(name, value);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  return pids;
 }
