@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -154,8 +155,10 @@ class Bench:
                 if "idle_rss_bytes" not in info and app == "hello" and processes == 1:
                     self.probe(server, run)
                 self.run_checks(server, app, run)
-                for w in runnable:
-                    m = measure(run.pid, run.port, w, self.args.seconds, self.args.reps, self.args.warmup)
+                for i, w in enumerate(runnable):
+                    # Warm up once per start (lazy imports, thread pools); later loads follow a warm one.
+                    warmup = self.args.warmup if i == 0 else 0
+                    m = measure(run.pid, run.port, w, self.args.seconds, self.args.reps, warmup)
                     s = m["summary"]
                     status = "failed" if "failed" in s else "ok"
                     self.record(w, server, status, s.get("failed", ""), m)
@@ -306,9 +309,22 @@ def smoke_verdict(bench: Bench) -> tuple[int, int]:
             passed += 1
         elif r["status"] != "failed" or not r["reason"].startswith("start:"):
             failed += 1
-            print(f"FAILED {r['server']} {r['workload']}: {r['reason'] or s}")
+            if r["reason"]:
+                why = r["reason"]
+            elif s.get("requests") == 0:
+                why = f"no answer at all in the whole load ({s['socket_errors']} socket errors)"
+            else:
+                why = f"{s['non_2xx']} non-2xx answers out of {s['requests']}"
+            print(f"FAILED {r['server']} {r['workload']}: {why}")
     return passed, failed
 
 
+def _exit_on_sigterm(signum, frame):
+    # SystemExit unwinds through every `with RunningServer(...)`, which kills that server's process group.
+    raise SystemExit(143)
+
+
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background (SIG_IGN)
     sys.exit(main())

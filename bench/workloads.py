@@ -63,7 +63,6 @@ FULL = [
     _w("sleep10_c64_p1", "10 ms sleep app, 64 conns, 1 proc", "hello", 1, IO_THREADS, "/sleep?ms=10", 64),
     _w("sleep10_c256_p1", "10 ms sleep app, 256 conns, 1 proc", "hello", 1, IO_THREADS, "/sleep?ms=10", 256),
     _w("hello_ka_c64_p2", "hello keep-alive, 64 conns, 2 procs", "hello", 2, CPU_THREADS, "/", 64),
-    _w("hello_ka_c256_p2", "hello keep-alive, 256 conns, 2 procs", "hello", 2, CPU_THREADS, "/", 256),
     _w(
         "echo64k_c64_p2",
         "64 KiB POST echo, 64 conns, 2 procs",
