@@ -1,23 +1,102 @@
 /**
- * The config language's features (diagnostics, completion, hover, code actions, formatting, symbols).
- * Placeholder: the config-language issue fills this in.
+ * The config language's features, wired to the LSP connection: diagnostics on open/change, completion,
+ * hover, quick fixes, formatting and document symbols. Each feature lives in its own module and is a plain
+ * function of the text, so it can be tested and reused without LSP (validate.ts is what the supervisor uses).
  */
-import type {
-  Connection,
-  InitializeParams,
-  ServerCapabilities,
-  TextDocuments,
+import {
+  CodeActionKind,
+  type Connection,
+  type InitializeParams,
+  type ServerCapabilities,
+  type TextDocuments,
+  TextDocumentSyncKind,
 } from 'vscode-languageserver/node';
-import { TextDocumentSyncKind } from 'vscode-languageserver/node';
 import type { TextDocument } from 'vscode-languageserver-textdocument';
+import { codeActions } from './actions';
+import { completeAt } from './complete';
+import { toDiagnostic } from './diagnostics';
+import { documentPlace, filePath, isConfigDocument } from './documentPlace';
+import { formatEdits } from './format';
+import { hoverAt } from './hover';
+import { modulesDefining } from './pythonModules';
+import { documentSymbols } from './symbols';
+import { validate } from './validate';
 
 export interface LanguageFeatures {
   capabilities(params: InitializeParams): ServerCapabilities;
 }
 
 export function registerLanguageFeatures(
-  _connection: Connection,
-  _documents: TextDocuments<TextDocument>,
+  connection: Connection,
+  documents: TextDocuments<TextDocument>,
 ): LanguageFeatures {
-  return { capabilities: () => ({ textDocumentSync: TextDocumentSyncKind.Incremental }) };
+  let workspaceFolders: string[] = [];
+
+  const configDocument = (uri: string): TextDocument | undefined => {
+    const doc = documents.get(uri);
+    return doc && isConfigDocument(doc.languageId, doc.uri) ? doc : undefined;
+  };
+  const validateDocument = (doc: TextDocument) =>
+    validate(doc.getText(), documentPlace(doc.uri, workspaceFolders));
+
+  const publish = (doc: TextDocument): void => {
+    if (!isConfigDocument(doc.languageId, doc.uri)) return;
+    const diagnostics = validateDocument(doc).problems.map(toDiagnostic);
+    void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
+  };
+  documents.onDidOpen((e) => publish(e.document));
+  documents.onDidChangeContent((e) => publish(e.document));
+  documents.onDidClose((e) => {
+    if (isConfigDocument(e.document.languageId, e.document.uri)) {
+      void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    }
+  });
+
+  connection.onCompletion(async (params) => {
+    const doc = configDocument(params.textDocument.uri);
+    if (!doc) return [];
+    const place = documentPlace(doc.uri, workspaceFolders);
+    // APP's candidates: modules relative to the config's folder (what the runtime imports), else the workspace.
+    const root = place.configDir ?? place.workspaceDir;
+    return completeAt(doc.getText(), params.position, {
+      modulesDefining: async (callable) => (root ? modulesDefining(root, callable) : []),
+    });
+  });
+
+  connection.onHover((params) => {
+    const doc = configDocument(params.textDocument.uri);
+    return doc ? hoverAt(doc.getText(), params.position) : null;
+  });
+
+  connection.onCodeAction((params) => {
+    const doc = configDocument(params.textDocument.uri);
+    if (!doc) return [];
+    const { parsed, problems } = validateDocument(doc);
+    return codeActions(doc.uri, doc.getText(), parsed, problems, params.range);
+  });
+
+  connection.onDocumentFormatting((params) => {
+    const doc = configDocument(params.textDocument.uri);
+    return doc ? formatEdits(doc.getText()) : [];
+  });
+
+  connection.onDocumentSymbol((params) => {
+    const doc = configDocument(params.textDocument.uri);
+    return doc ? documentSymbols(doc.getText()) : [];
+  });
+
+  return {
+    capabilities(params) {
+      const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
+      workspaceFolders = folders.map(filePath).filter((p): p is string => p !== undefined);
+      return {
+        textDocumentSync: TextDocumentSyncKind.Incremental,
+        completionProvider: { triggerCharacters: ['='] },
+        hoverProvider: true,
+        codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix] },
+        documentFormattingProvider: true,
+        documentSymbolProvider: true,
+      };
+    },
+  };
 }

@@ -1,0 +1,19 @@
+/** Hover: the schema's documentation of the field under the cursor (on its key or its value). */
+import type { Hover } from 'vscode-languageserver/node';
+import { fieldMarkdown } from './docs';
+import { parseConfig } from './parse';
+import type { Position } from './complete';
+import { FIELD_BY_NAME } from './schema';
+
+export function hoverAt(text: string, pos: Position): Hover | null {
+  const entry = parseConfig(text).entries.find((e) => e.line === pos.line);
+  if (!entry || pos.character < entry.keyStart || pos.character > entry.valueEnd) return null;
+  const spec = FIELD_BY_NAME.get(entry.key);
+  if (!spec) return null;
+  const onValue = pos.character >= entry.valueStart && entry.valueEnd > entry.valueStart;
+  const [start, end] = onValue ? [entry.valueStart, entry.valueEnd] : [entry.keyStart, entry.keyEnd];
+  return {
+    contents: { kind: 'markdown', value: fieldMarkdown(spec) },
+    range: { start: { line: pos.line, character: start }, end: { line: pos.line, character: end } },
+  };
+}
