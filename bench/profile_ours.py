@@ -53,15 +53,19 @@ def thread_group(name: str) -> str:
 def report_pyspy(collapsed: Path, top: int) -> str:
     per_thread: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     totals: collections.Counter = collections.Counter()
+    inclusive: collections.Counter = collections.Counter()
     for line in collapsed.read_text(errors="replace").splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
-        frames = stack.split(";")
-        thread = thread_group(frames[0].split('"')[1] if '"' in frames[0] else frames[0])
+        # py-spy raw lines: 'process PID:"cmd";thread (TID): NAME;frame;...;leaf COUNT'
+        frames = [f for f in stack.split(";") if not f.startswith("process ")]
+        thread = thread_group(frames[0].partition("): ")[2] if frames[0].startswith("thread (") else "?")
         leaf = frames[-1]
         per_thread[thread][leaf] += int(count)
         totals[leaf] += int(count)
+        for frame in set(frames[1:]):
+            inclusive[f"[{thread}] {frame}"] += int(count)
     all_samples = sum(totals.values()) or 1
     lines = [f"py-spy: {all_samples} samples (self time; % of all samples of all threads)"]
     for thread, counter in sorted(per_thread.items(), key=lambda kv: -sum(kv[1].values())):
@@ -69,9 +73,15 @@ def report_pyspy(collapsed: Path, top: int) -> str:
         lines.append(f"\n[{thread}] {n} samples = {100 * n / all_samples:.1f}%")
         for leaf, c in counter.most_common(top):
             lines.append(f"  {100 * c / all_samples:5.1f}%  {leaf}")
-    lines.append("\n[all threads]")
+    lines.append("\n[all threads] self time")
     for leaf, c in totals.most_common(top):
         lines.append(f"  {100 * c / all_samples:5.1f}%  {leaf}")
+    lines.append(
+        "\n[all threads] inclusive time (the frame or anything it called), threading frames left out"
+    )
+    shown = [(f, c) for f, c in inclusive.most_common() if "threading.py" not in f][: top * 2]
+    for frame, c in shown:
+        lines.append(f"  {100 * c / all_samples:5.1f}%  {frame}")
     return "\n".join(lines)
 
 
