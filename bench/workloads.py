@@ -4,7 +4,8 @@ A workload is one wrk load against one app at a given process count. Threads: ev
 same app-thread count: CPU_THREADS for CPU-bound routes, IO_THREADS for the 10 ms sleep (so a
 thread-per-request server can overlap the sleeps of all its connections,
 as users would configure it for an I/O-bound app).
-Workloads with the same (app, processes, threads) share one server start.
+Workloads with the same (app, processes, threads) share one server start, in list order: Connection: close
+runs last in its group so that a server it leaves in a bad state does not spoil the other numbers.
 """
 
 from dataclasses import dataclass
@@ -39,16 +40,6 @@ FULL = [
     _w("hello_ka_c64_p1", "hello keep-alive, 64 conns, 1 proc", "hello", 1, CPU_THREADS, "/", 64),
     _w("hello_ka_c256_p1", "hello keep-alive, 256 conns, 1 proc", "hello", 1, CPU_THREADS, "/", 256),
     _w(
-        "hello_close_c64_p1",
-        "hello Connection: close, 64 conns, 1 proc",
-        "hello",
-        1,
-        CPU_THREADS,
-        "/",
-        64,
-        headers=CLOSE,
-    ),
-    _w(
         "echo64k_c64_p1",
         "64 KiB POST echo, 64 conns, 1 proc",
         "hello",
@@ -59,6 +50,16 @@ FULL = [
         "post_64k",
     ),
     _w("big1m_c16_p1", "1 MiB response, 16 conns, 1 proc", "hello", 1, CPU_THREADS, "/big?kb=1024", 16),
+    _w(
+        "hello_close_c64_p1",
+        "hello Connection: close, 64 conns, 1 proc",
+        "hello",
+        1,
+        CPU_THREADS,
+        "/",
+        64,
+        headers=CLOSE,
+    ),
     _w("flask_c64_p1", "Flask hello, 64 conns, 1 proc", "flask", 1, CPU_THREADS, "/", 64),
     _w("sleep10_c64_p1", "10 ms sleep app, 64 conns, 1 proc", "hello", 1, IO_THREADS, "/sleep?ms=10", 64),
     _w("sleep10_c256_p1", "10 ms sleep app, 256 conns, 1 proc", "hello", 1, IO_THREADS, "/sleep?ms=10", 256),
