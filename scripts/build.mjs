@@ -1,7 +1,7 @@
 // Bundles the extension (VS Code client), the language server / supervisor and the webview script with esbuild,
 // so the .vsix ships three small files instead of node_modules. `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const common = { bundle: true, minify: !watch, sourcemap: watch, logLevel: 'info' };
@@ -33,4 +33,11 @@ const targets = [
 for (const t of targets) {
   if (watch) await (await esbuild.context({ ...common, ...t })).watch();
   else await esbuild.build({ ...common, ...t });
+}
+
+// The metrics panel's stylesheet: served from dist/ like the script (the webview's CSP allows only
+// webview.cspSource, so it must be a file, not an inline <style>).
+if (existsSync('extension/webview/style.css')) {
+  mkdirSync('dist', { recursive: true });
+  copyFileSync('extension/webview/style.css', 'dist/webview.css');
 }

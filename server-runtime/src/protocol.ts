@@ -7,7 +7,7 @@
  * (see server-runtime/python/Server_3_free_threads/metrics.py): counters are cumulative since start; rates are
  * computed by whoever displays them, from two consecutive snapshots.
  */
-import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
 
 /** Life of one supervised Python server. */
 export type ServerState = 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'restarting';
@@ -80,7 +80,7 @@ export interface ServerIdParams {
 }
 export const StopRequest = new RequestType<ServerIdParams, ServerInfo, void>('server3/stop');
 export const RestartRequest = new RequestType<ServerIdParams, ServerInfo, void>('server3/restart');
-export const ListServersRequest = new RequestType<void, ServerInfo[], void>('server3/listServers');
+export const ListServersRequest = new RequestType0<ServerInfo[], void>('server3/listServers');
 
 /** Views subscribe while visible; an empty `ids` (or intervalMs 0) stops the metrics stream. */
 export interface MetricsSubscriptionParams {

@@ -1,0 +1,167 @@
+/**
+ * The command table: every `server3.*` command, as a factory taking the Ctx. Commands never assume the
+ * language server is up (ctx.client() starts it) and return something useful to callers and tests:
+ * start/stop/restart resolve to the server's ServerInfo, openBrowser to the URI it opened.
+ */
+import * as vscode from 'vscode';
+import {
+  RestartRequest,
+  StartRequest,
+  StopRequest,
+  type ServerInfo,
+  type StartParams,
+} from '../../server-runtime/src/protocol';
+import { choosePython } from './bootstrap';
+import { pickConfig, workingDirectoryFor } from './configFiles';
+import type { Ctx } from './ctx';
+import { showInterpreterError, showServerError } from './errorActions';
+import { MetricsPanel } from './metricsPanel';
+import { ensurePlatform } from './platform';
+import { ensureTrusted } from './trust';
+
+type Cmd = (...args: unknown[]) => Promise<unknown>;
+
+/** A server id from a command argument: an id string, a config Uri, or a tree item carrying `serverId`. */
+function serverIdFrom(arg: unknown): string | undefined {
+  if (typeof arg === 'string') return arg;
+  if (arg instanceof vscode.Uri) return arg.toString();
+  if (arg && typeof arg === 'object' && 'serverId' in arg)
+    return String((arg as { serverId: unknown }).serverId);
+  return undefined;
+}
+
+/** The server a command is about: the argument, the only candidate, or a quick pick among candidates. */
+async function pickServer(ctx: Ctx, arg: unknown, filter: (s: ServerInfo) => boolean, verb: string) {
+  const id = serverIdFrom(arg);
+  if (id) return ctx.get(id) ?? ctx.list().find((s) => s.configUri === id);
+  const candidates = ctx.list().filter(filter);
+  if (candidates.length <= 1) return candidates[0];
+  const picked = await vscode.window.showQuickPick(
+    candidates.map((s) => ({ label: ctx.label(s.id), description: `${s.state} ${s.url ?? ''}`, server: s })),
+    { title: `Server 3: which server to ${verb}?` },
+  );
+  return picked?.server;
+}
+
+async function start(ctx: Ctx, arg?: unknown, portOverride?: number): Promise<ServerInfo | undefined> {
+  if (!(await ensurePlatform())) return undefined;
+  if (!(await ensureTrusted())) return undefined;
+  const configUri = await pickConfig(arg);
+  if (!configUri) return undefined;
+  const python = await choosePython(configUri, ctx.config);
+  if (!python.ok) {
+    ctx.output.info(python.problem!.message);
+    void showInterpreterError(python.problem!.message);
+    return undefined;
+  }
+  const params: StartParams = {
+    configUri: configUri.toString(),
+    pythonPath: python.executable ?? python.command,
+    cwd: workingDirectoryFor(configUri),
+    autoRestart: ctx.config.autoRestart(configUri),
+    autoRestartDelayMs: ctx.config.autoRestartDelayMs(configUri),
+    portOverride,
+  };
+  ctx.output.info(
+    `Starting ${ctx.label(params.configUri)} with Python ${python.version} (${params.pythonPath})`,
+  );
+  const client = await ctx.client();
+  const info = await vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Window, title: 'Server 3: starting' },
+    () => client.sendRequest(StartRequest, params),
+  );
+  ctx.setServer(info);
+  report(ctx, info);
+  return info;
+}
+
+/** Tells the user how a start/restart ended (without blocking the command on the notification). */
+function report(ctx: Ctx, info: ServerInfo): void {
+  if (info.state === 'running' && !info.error) {
+    ctx.output.info(`${ctx.label(info.id)} running at ${info.url} (pid ${info.pid})`);
+    return;
+  }
+  if (info.error) {
+    ctx.output.info(`${ctx.label(info.id)}: ${info.error.message}`);
+    void showServerError(ctx, info, info.error, (port) => start(ctx, vscode.Uri.parse(info.configUri), port));
+  }
+}
+
+async function stop(ctx: Ctx, arg?: unknown): Promise<ServerInfo | undefined> {
+  const server = await pickServer(ctx, arg, (s) => s.state !== 'stopped', 'stop');
+  if (!server) {
+    void vscode.window.showInformationMessage('Server 3: no server is running.');
+    return undefined;
+  }
+  const info = await (await ctx.client()).sendRequest(StopRequest, { id: server.id });
+  ctx.setServer(info);
+  ctx.output.info(`${ctx.label(info.id)} stopped`);
+  return info;
+}
+
+async function restart(ctx: Ctx, arg?: unknown): Promise<ServerInfo | undefined> {
+  const server = await pickServer(ctx, arg, () => true, 'restart');
+  if (!server) return start(ctx, arg);
+  if (!(await ensureTrusted())) return undefined;
+  const info = await (await ctx.client()).sendRequest(RestartRequest, { id: server.id });
+  ctx.setServer(info);
+  report(ctx, info);
+  return info;
+}
+
+async function openBrowser(ctx: Ctx, arg?: unknown): Promise<string | undefined> {
+  const server = await pickServer(ctx, arg, (s) => s.state === 'running', 'open');
+  if (!server?.url) {
+    void vscode.window.showInformationMessage('Server 3: no server is running. Start one first.');
+    return undefined;
+  }
+  // asExternalUri maps localhost ports through the remote tunnel (Remote-WSL, code-server).
+  const external = await vscode.env.asExternalUri(vscode.Uri.parse(server.url));
+  await vscode.env.openExternal(external);
+  return external.toString();
+}
+
+async function showActions(ctx: Ctx): Promise<void> {
+  const anyRunning = ctx.list().some((s) => s.state === 'running');
+  const anyKnown = ctx.list().length > 0;
+  const items: (vscode.QuickPickItem & { command: string })[] = [
+    { label: '$(play) Start', command: 'server3.start' },
+    ...(anyRunning ? [{ label: '$(globe) Open in Browser', command: 'server3.openBrowser' }] : []),
+    ...(anyKnown ? [{ label: '$(debug-restart) Restart', command: 'server3.restart' }] : []),
+    ...(anyRunning ? [{ label: '$(debug-stop) Stop', command: 'server3.stop' }] : []),
+    { label: '$(graph) Show Live Metrics', command: 'server3.showMetrics' },
+    { label: '$(output) Show Logs', command: 'server3.showLogs' },
+  ];
+  const picked = await vscode.window.showQuickPick(items, { title: 'Server 3' });
+  if (picked) await vscode.commands.executeCommand(picked.command);
+}
+
+export function commandTable(ctx: Ctx): Record<string, Cmd> {
+  return {
+    'server3.start': (arg) => start(ctx, arg),
+    'server3.stop': (arg) => stop(ctx, arg),
+    'server3.restart': (arg) => restart(ctx, arg),
+    'server3.openBrowser': (arg) => openBrowser(ctx, arg),
+    'server3.showMetrics': async (arg) => MetricsPanel.show(ctx, serverIdFrom(arg)),
+    'server3.showLogs': async () => ctx.output.show(),
+    'server3.showActions': () => showActions(ctx),
+  };
+}
+
+/** Registers the table; a failing command shows its error instead of failing silently. */
+export function registerCommands(ctx: Ctx): vscode.Disposable[] {
+  return Object.entries(commandTable(ctx)).map(([name, run]) =>
+    vscode.commands.registerCommand(name, async (...args: unknown[]) => {
+      try {
+        return await run(...args);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        ctx.output.info(`${name} failed: ${message}`);
+        void vscode.window
+          .showErrorMessage(`Server 3: ${message}`, 'Show Logs')
+          .then((c) => c && ctx.output.show());
+        return undefined;
+      }
+    }),
+  );
+}

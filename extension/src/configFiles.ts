@@ -1,0 +1,55 @@
+/**
+ * Which config file a command is about: the one it was invoked on (explorer/editor), else the active
+ * server3-config editor, else the workspace's config files (`.config_server`, `*.server3`, in every folder
+ * of a multi-root workspace), with a quick pick when there are several.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { CONFIG_LANGUAGE_ID } from './client';
+
+const CONFIG_GLOB = '**/{.config_server,*.server3}';
+const EXCLUDE_GLOB = '**/{node_modules,.git,.venv,venv,__pycache__,site-packages,.tox}/**';
+
+export async function findConfigFiles(): Promise<vscode.Uri[]> {
+  const found = await vscode.workspace.findFiles(CONFIG_GLOB, EXCLUDE_GLOB, 200);
+  return found.sort((a, b) => a.fsPath.localeCompare(b.fsPath));
+}
+
+export async function pickConfig(arg?: unknown): Promise<vscode.Uri | undefined> {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg === 'string' && arg)
+    return arg.includes('://') ? vscode.Uri.parse(arg) : vscode.Uri.file(arg);
+  // A row of the Threads view: its server id is the config's URI.
+  if (arg && typeof arg === 'object' && 'serverId' in arg) return vscode.Uri.parse(String(arg.serverId));
+  const active = vscode.window.activeTextEditor?.document;
+  if (active?.languageId === CONFIG_LANGUAGE_ID && active.uri.scheme === 'file') {
+    if (active.isDirty) await active.save();
+    return active.uri;
+  }
+  const files = await findConfigFiles();
+  if (files.length === 0) {
+    void vscode.window.showErrorMessage(
+      'Server 3: no config file found in this workspace. Create a `.config_server` (or `name.server3`) file with HOST, PORT, SOCKET_BACKLOG, APP and DOMAIN, then run "Server 3: Start" again.',
+    );
+    return undefined;
+  }
+  if (files.length === 1) return files[0];
+  const items = files.map((uri) => ({
+    label: vscode.workspace.asRelativePath(uri, true),
+    description: path.dirname(uri.fsPath),
+    uri,
+  }));
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Server 3: which config?',
+    placeHolder: 'Several Server 3 config files were found; pick the one to use',
+  });
+  return picked?.uri;
+}
+
+/**
+ * The app's working directory: the folder holding the config (APP is imported relative to it). For a config
+ * at the root of a workspace folder that is the workspace folder itself.
+ */
+export function workingDirectoryFor(configUri: vscode.Uri): string {
+  return path.dirname(configUri.fsPath);
+}

@@ -1,0 +1,131 @@
+/**
+ * The extension's shared state, handed to every command and view: settings, the output channel, the language
+ * client (started on demand and restarted when it died), the servers the supervisor reports and their live
+ * metrics. Commands work while the language server is down: `client()` brings it (back) up.
+ */
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { State, type LanguageClient } from 'vscode-languageclient/node';
+import {
+  ConfigureSupervisorRequest,
+  ListServersRequest,
+  LogNotification,
+  MetricsNotification,
+  ServerStateNotification,
+  SetMetricsSubscriptionRequest,
+  type ServerInfo,
+} from '../../server-runtime/src/protocol';
+import { createClient } from './client';
+import { Config } from './config';
+import { MetricsStore } from './metricsStore';
+import { MetricsSubscription } from './metricsSubscription';
+import { Output } from './output';
+
+export class Ctx implements vscode.Disposable {
+  readonly config = new Config();
+  readonly output = new Output();
+  readonly metrics = new MetricsStore();
+  readonly subscription: MetricsSubscription;
+  private readonly servers = new Map<string, ServerInfo>();
+  private readonly serversChanged = new vscode.EventEmitter<ServerInfo | undefined>();
+  /** Fires with the changed server, or undefined when the whole list was reloaded. */
+  readonly onDidChangeServers = this.serversChanged.event;
+  private languageClient: LanguageClient | undefined;
+  private starting: Promise<LanguageClient> | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(readonly extension: vscode.ExtensionContext) {
+    this.subscription = new MetricsSubscription(
+      () => this.config.metricsIntervalMs,
+      async (params) => {
+        if (this.languageClient?.isRunning())
+          await this.languageClient.sendRequest(SetMetricsSubscriptionRequest, params);
+        else throw new Error('language server not running');
+      },
+    );
+    this.disposables.push(
+      this.output,
+      this.metrics,
+      this.serversChanged,
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (e.affectsConfiguration('server3')) void this.pushSettings();
+      }),
+    );
+  }
+
+  /** The running language client; starts it (again) if needed. */
+  async client(): Promise<LanguageClient> {
+    if (this.languageClient?.isRunning()) return this.languageClient;
+    if (!this.starting) {
+      this.starting = this.startClient().finally(() => (this.starting = undefined));
+    }
+    return this.starting;
+  }
+
+  private async startClient(): Promise<LanguageClient> {
+    if (this.languageClient && this.languageClient.state !== State.Stopped)
+      await this.languageClient.dispose();
+    const client = createClient(this.extension);
+    this.languageClient = client;
+    client.onNotification(ServerStateNotification, (info) => this.setServer(info));
+    client.onNotification(LogNotification, (log) =>
+      this.output.appendLog(log, this.label(log.id), this.servers.size > 1),
+    );
+    client.onNotification(MetricsNotification, (snapshots) => this.metrics.add(snapshots));
+    await client.start();
+    await this.pushSettings();
+    const list = await client.sendRequest(ListServersRequest);
+    this.servers.clear();
+    for (const info of list) this.servers.set(info.id, info);
+    this.serversChanged.fire(undefined);
+    this.subscription.setServers(this.runningIds());
+    await this.subscription.resend();
+    return client;
+  }
+
+  private async pushSettings(): Promise<void> {
+    if (this.languageClient?.isRunning())
+      await this.languageClient.sendRequest(ConfigureSupervisorRequest, {
+        stopTimeoutMs: this.config.stopTimeoutMs,
+      });
+  }
+
+  /** Records a server's new state (from a notification or a request's answer). */
+  setServer(info: ServerInfo): void {
+    const before = this.servers.get(info.id);
+    this.servers.set(info.id, info);
+    if (info.state !== 'running') this.metrics.clear(info.id);
+    if (before?.state !== info.state) this.subscription.setServers(this.runningIds());
+    this.serversChanged.fire(info);
+  }
+
+  list(): ServerInfo[] {
+    return [...this.servers.values()].sort((a, b) => this.label(a.id).localeCompare(this.label(b.id)));
+  }
+
+  get(id: string): ServerInfo | undefined {
+    return this.servers.get(id);
+  }
+
+  runningIds(): string[] {
+    return this.list()
+      .filter((s) => s.state === 'running')
+      .map((s) => s.id);
+  }
+
+  /** A short name for a server: its config path relative to its workspace folder (with the folder if several). */
+  label(id: string): string {
+    const uri = vscode.Uri.parse(id);
+    const folders = vscode.workspace.workspaceFolders ?? [];
+    const folder = vscode.workspace.getWorkspaceFolder(uri);
+    if (!folder) return path.basename(uri.fsPath);
+    const relative = path.relative(folder.uri.fsPath, uri.fsPath);
+    return folders.length > 1 ? `${folder.name}/${relative}` : relative;
+  }
+
+  async dispose(): Promise<void> {
+    for (const d of this.disposables) d.dispose();
+    // stop() sends LSP shutdown: the supervisor stops every server gracefully before the process exits.
+    await this.languageClient?.stop(8000).catch(() => undefined);
+  }
+}

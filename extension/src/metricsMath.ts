@@ -1,0 +1,105 @@
+/**
+ * Pure arithmetic on metrics snapshots (no vscode import, so unit tests and the webview can use it):
+ * snapshots carry cumulative counters, views want rates over the last interval and latency percentiles.
+ */
+import type { LatencyHistogram, MetricsSnapshot, ThreadMetrics } from '../../server-runtime/src/protocol';
+
+export interface ThreadRates {
+  name: string;
+  role: ThreadMetrics['role'];
+  state: ThreadMetrics['state'];
+  itemsPerSec: number;
+  /** Share of the interval the thread spent busy, 0-100. */
+  busyPercent: number;
+  queueDepth: number;
+  cpuSeconds: number;
+  items: number;
+  errors: number;
+}
+
+/** One point of a server's live view, computed from two consecutive snapshots of the same process. */
+export interface RatesPoint {
+  id: string;
+  /** Seconds since the epoch (runtime clock). */
+  time: number;
+  worker: number;
+  pid: number;
+  uptimeSeconds: number;
+  requestsPerSec: number;
+  /** Over the requests of the interval; undefined when none completed. */
+  p50Ms?: number;
+  p99Ms?: number;
+  connectionsOpen: number;
+  requests: number;
+  errors5xx: number;
+  threads: ThreadRates[];
+}
+
+/** Upper bound (ms) of the bucket holding the q-quantile; the +Inf bucket reports the last finite bound. */
+export function percentileMs(hist: LatencyHistogram, q: number): number | undefined {
+  const total = hist.counts.reduce((a, b) => a + b, 0);
+  if (total <= 0) return undefined;
+  const rank = Math.max(1, Math.ceil(q * total));
+  let seen = 0;
+  for (let i = 0; i < hist.counts.length; i++) {
+    seen += hist.counts[i];
+    if (seen >= rank) return hist.boundsMs[Math.min(i, hist.boundsMs.length - 1)];
+  }
+  return hist.boundsMs.at(-1);
+}
+
+/** Bucket-wise difference of two cumulative histograms (the requests of one interval). */
+export function histogramDelta(current: LatencyHistogram, previous?: LatencyHistogram): LatencyHistogram {
+  if (!previous || previous.counts.length !== current.counts.length) return current;
+  return {
+    boundsMs: current.boundsMs,
+    counts: current.counts.map((c, i) => Math.max(0, c - previous.counts[i])),
+  };
+}
+
+/**
+ * Rates between `previous` and `current`. Without a usable previous (first snapshot, or the process was
+ * restarted so counters went back to zero) the rates are averages since the process started.
+ */
+export function computeRates(current: MetricsSnapshot, previous?: MetricsSnapshot): RatesPoint {
+  const usable = previous && previous.pid === current.pid && current.time > previous.time;
+  const dt = usable ? current.time - previous.time : Math.max(current.uptimeSeconds, 1e-3);
+  const prevThreads = new Map((usable ? previous.threads : []).map((t) => [t.name, t]));
+  const rate = (now: number, before: number) => Math.max(0, now - before) / dt;
+  const latency = histogramDelta(current.totals.latency, usable ? previous.totals.latency : undefined);
+  return {
+    id: current.id,
+    time: current.time,
+    worker: current.worker,
+    pid: current.pid,
+    uptimeSeconds: current.uptimeSeconds,
+    requestsPerSec: rate(current.totals.requests, usable ? previous.totals.requests : 0),
+    p50Ms: percentileMs(latency, 0.5),
+    p99Ms: percentileMs(latency, 0.99),
+    connectionsOpen: current.totals.connectionsOpen,
+    requests: current.totals.requests,
+    errors5xx: current.totals.status['5xx'],
+    threads: current.threads.map((t) => {
+      const before = prevThreads.get(t.name);
+      return {
+        name: t.name,
+        role: t.role,
+        state: t.state,
+        itemsPerSec: rate(t.items, before?.items ?? 0),
+        busyPercent: Math.min(100, 100 * rate(t.busySeconds, before?.busySeconds ?? 0)),
+        queueDepth: t.queueDepth,
+        cpuSeconds: t.cpuSeconds,
+        items: t.items,
+        errors: t.errors,
+      };
+    }),
+  };
+}
+
+/** Short human numbers for narrow places (status bar, tree descriptions). */
+export function formatRate(value: number): string {
+  if (value >= 10_000) return `${(value / 1000).toFixed(0)}k`;
+  if (value >= 1000) return `${(value / 1000).toFixed(1)}k`;
+  if (value >= 10) return value.toFixed(0);
+  return value.toFixed(1);
+}

@@ -1,0 +1,180 @@
+/**
+ * The "Server 3: Live Metrics" webview panel (viewType `server3.metrics`, one instance): live charts of
+ * requests/s, latency p50/p99 and per-thread busy %, themed with --vscode-* variables, strict CSP (no inline
+ * or remote content; scripts only with the nonce), bounded history (300 points per server, in the webview).
+ *
+ * For UI tests, inside the webview frame (`iframe.webview` -> `iframe#active-frame`):
+ *  - `#server-select` (aria-label "Server"): one option per server, value = config URI, text "<label> (<state>)";
+ *  - `#server-state`: "<state> · <url>"; `#empty` is shown (not hidden) while the selected server is not running;
+ *  - `#charts` holds canvases `#chart-rps`, `#chart-latency`, `#chart-busy` (role img, aria-labels) and
+ *    legends `#legend-latency`, `#legend-busy` (one `.legend-entry` per thread name);
+ *  - `#summary` (aria-live): "<n> req/s · p50 <x> ms · p99 <y> ms · <c> open connections · <r> requests";
+ *  - `#threads` table, body `#thread-rows`, one `tr[data-thread="<name>"]` per thread:
+ *    name, state, items/s, busy %, queue depth.
+ * Metrics are requested only while the panel is visible.
+ */
+import * as vscode from 'vscode';
+import type { Ctx } from './ctx';
+import type { FromWebview, PanelPoint, PanelServer, ToWebview } from '../webview/messages';
+
+export const METRICS_VIEW_TYPE = 'server3.metrics';
+export const METRICS_PANEL_TITLE = 'Server 3: Live Metrics';
+
+function nonce(): string {
+  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  let out = '';
+  for (let i = 0; i < 32; i++) out += chars[Math.floor(Math.random() * chars.length)];
+  return out;
+}
+
+export class MetricsPanel implements vscode.Disposable {
+  private static current: MetricsPanel | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  /** Opens (or reveals) the panel, optionally on one server. */
+  static show(ctx: Ctx, serverId?: string): void {
+    if (MetricsPanel.current) {
+      MetricsPanel.current.panel.reveal();
+      if (serverId) MetricsPanel.current.postServers(serverId);
+      return;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      METRICS_VIEW_TYPE,
+      METRICS_PANEL_TITLE,
+      vscode.ViewColumn.Beside,
+      {
+        enableScripts: true,
+        retainContextWhenHidden: false,
+        localResourceRoots: [vscode.Uri.joinPath(ctx.extension.extensionUri, 'dist')],
+      },
+    );
+    MetricsPanel.current = new MetricsPanel(ctx, panel, serverId);
+  }
+
+  private constructor(
+    private readonly ctx: Ctx,
+    private readonly panel: vscode.WebviewPanel,
+    private initialServer?: string,
+  ) {
+    panel.webview.html = this.html();
+    this.disposables.push(
+      panel.onDidDispose(() => this.dispose()),
+      panel.onDidChangeViewState((e) => ctx.subscription.setVisible('panel', e.webviewPanel.visible)),
+      panel.webview.onDidReceiveMessage((message: FromWebview) => this.onMessage(message)),
+      ctx.onDidChangeServers(() => this.postServers()),
+      ctx.metrics.onDidUpdate((point) => this.postPoint(point.id)),
+    );
+    ctx.subscription.setVisible('panel', panel.visible);
+  }
+
+  private onMessage(message: FromWebview): void {
+    if (message.type === 'ready') {
+      this.postServers(this.initialServer);
+      this.initialServer = undefined;
+      for (const id of this.ctx.runningIds()) this.postPoint(id);
+    } else if (message.type === 'openBrowser') {
+      void vscode.commands.executeCommand('server3.openBrowser', message.id);
+    }
+  }
+
+  private post(message: ToWebview): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private postServers(select?: string): void {
+    const servers: PanelServer[] = this.ctx.list().map((s) => ({
+      id: s.id,
+      label: this.ctx.label(s.id),
+      state: s.state,
+      url: s.url,
+    }));
+    this.post({ type: 'servers', servers, select });
+  }
+
+  private postPoint(id: string): void {
+    const rates = this.ctx.metrics.get(id);
+    if (!rates) return;
+    const multiWorker = rates.workers.length > 1;
+    const point: PanelPoint = {
+      id,
+      time: rates.time,
+      requestsPerSec: rates.requestsPerSec,
+      p50Ms: rates.p50Ms,
+      p99Ms: rates.p99Ms,
+      connectionsOpen: rates.connectionsOpen,
+      requests: rates.requests,
+      threads: rates.workers.flatMap((w) =>
+        w.threads.map((t) => ({
+          name: multiWorker ? `w${w.worker} ${t.name}` : t.name,
+          state: t.state,
+          busyPercent: t.busyPercent,
+          itemsPerSec: t.itemsPerSec,
+          queueDepth: t.queueDepth,
+        })),
+      ),
+    };
+    this.post({ type: 'point', point });
+  }
+
+  private html(): string {
+    const webview = this.panel.webview;
+    const dist = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist');
+    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
+    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
+    const n = nonce();
+    const csp = [
+      "default-src 'none'",
+      `script-src 'nonce-${n}' ${webview.cspSource}`,
+      `style-src ${webview.cspSource}`,
+      `img-src ${webview.cspSource}`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${style}">
+<title>${METRICS_PANEL_TITLE}</title>
+</head>
+<body>
+<header>
+  <label for="server-select">Server</label>
+  <select id="server-select" aria-label="Server"></select>
+  <span id="server-state" role="status"></span>
+</header>
+<p id="empty" class="hint">No server yet. Run "Server 3: Start" (F1) to start one.</p>
+<div id="charts" hidden>
+  <div id="summary" aria-live="polite"></div>
+  <section class="chart" aria-labelledby="title-rps">
+    <h2 id="title-rps">Requests per second</h2>
+    <canvas id="chart-rps" role="img" aria-label="Requests per second over time"></canvas>
+  </section>
+  <section class="chart" aria-labelledby="title-latency">
+    <h2 id="title-latency">Latency (ms)</h2>
+    <div class="legend" id="legend-latency"></div>
+    <canvas id="chart-latency" role="img" aria-label="Latency p50 and p99 over time"></canvas>
+  </section>
+  <section class="chart" aria-labelledby="title-busy">
+    <h2 id="title-busy">Thread busy %</h2>
+    <div class="legend" id="legend-busy"></div>
+    <canvas id="chart-busy" role="img" aria-label="Busy percent of each thread over time"></canvas>
+  </section>
+  <table id="threads" aria-label="Threads">
+    <thead><tr><th>Thread</th><th>State</th><th>Items/s</th><th>Busy</th><th>Queue</th></tr></thead>
+    <tbody id="thread-rows"></tbody>
+  </table>
+</div>
+<script nonce="${n}" src="${script}"></script>
+</body>
+</html>`;
+  }
+
+  dispose(): void {
+    MetricsPanel.current = undefined;
+    this.ctx.subscription.setVisible('panel', false);
+    for (const d of this.disposables) d.dispose();
+    this.panel.dispose();
+  }
+}

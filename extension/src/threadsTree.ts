@@ -1,0 +1,175 @@
+/**
+ * The "Threads" view (id `server3.threads`, in the "Server 3" activity-bar container): each server, then its
+ * totals and each of its threads with live numbers.
+ *
+ * For UI tests (stable, no numbers in ids or labels):
+ *  - server rows: label = the config path relative to the workspace (e.g. ".config_server"), tree item id
+ *    `server3.server:<config uri>`, description starts with the state ("running · 127.0.0.1:8000 · 3.0 req/s");
+ *    contextValue `server3.server.<state>`.
+ *  - a "Totals" row first under each server (id `server3.totals:<config uri>`), then one row per thread,
+ *    label = the runtime's thread name ("accept", "read", "app-1", "close"; "w1 app-1" with several workers),
+ *    id `server3.thread:<config uri>:<worker>:<name>`, description "busy|waiting · N/s · B% busy · q D · cpu Cs".
+ *  - every row's aria label is "<label>: <description>", so `.monaco-list-row[aria-label^="accept:"]` finds it.
+ * Metrics are requested only while this view is visible.
+ */
+import * as vscode from 'vscode';
+import type { ServerInfo } from '../../server-runtime/src/protocol';
+import type { Ctx } from './ctx';
+import { formatRate, type ThreadRates } from './metricsMath';
+
+type Node =
+  | { kind: 'server'; serverId: string }
+  | { kind: 'totals'; serverId: string }
+  | { kind: 'thread'; serverId: string; worker: number; multiWorker: boolean; thread: ThreadRates };
+
+const STATE_ICONS: Record<ServerInfo['state'], [string, string?]> = {
+  running: ['vm-running', 'testing.iconPassed'],
+  starting: ['loading~spin'],
+  restarting: ['loading~spin'],
+  stopping: ['loading~spin'],
+  stopped: ['vm-outline'],
+  crashed: ['error', 'testing.iconFailed'],
+};
+
+/** Refresh at most this often, however fast snapshots arrive. */
+const REFRESH_MS = 250;
+
+export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<Node | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly view: vscode.TreeView<Node>;
+  private readonly disposables: vscode.Disposable[] = [];
+  private refreshTimer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly ctx: Ctx) {
+    this.view = vscode.window.createTreeView('server3.threads', {
+      treeDataProvider: this,
+      showCollapseAll: true,
+    });
+    this.disposables.push(
+      this.view,
+      this.changed,
+      this.view.onDidChangeVisibility((e) => ctx.subscription.setVisible('tree', e.visible)),
+      ctx.onDidChangeServers(() => this.refresh()),
+      ctx.metrics.onDidUpdate(() => this.refresh()),
+    );
+    ctx.subscription.setVisible('tree', this.view.visible);
+  }
+
+  private refresh(): void {
+    if (this.refreshTimer) return;
+    this.refreshTimer = setTimeout(() => {
+      this.refreshTimer = undefined;
+      this.updateMessage();
+      this.changed.fire(undefined);
+    }, REFRESH_MS);
+  }
+
+  private updateMessage(): void {
+    const running = this.ctx.runningIds().length;
+    this.view.message =
+      running && !this.ctx.list().some((s) => this.ctx.metrics.get(s.id))
+        ? 'Waiting for the first metrics…'
+        : undefined;
+  }
+
+  getChildren(node?: Node): Node[] {
+    if (!node) return this.ctx.list().map((s) => ({ kind: 'server', serverId: s.id }));
+    if (node.kind !== 'server') return [];
+    const rates = this.ctx.metrics.get(node.serverId);
+    const info = this.ctx.get(node.serverId);
+    if (!rates || info?.state !== 'running') return [];
+    const multiWorker = rates.workers.length > 1;
+    return [
+      { kind: 'totals', serverId: node.serverId },
+      ...rates.workers.flatMap((w) =>
+        w.threads.map((thread) => ({
+          kind: 'thread' as const,
+          serverId: node.serverId,
+          worker: w.worker,
+          multiWorker,
+          thread,
+        })),
+      ),
+    ];
+  }
+
+  getTreeItem(node: Node): vscode.TreeItem {
+    const item =
+      node.kind === 'server'
+        ? this.serverItem(node.serverId)
+        : node.kind === 'totals'
+          ? this.totalsItem(node.serverId)
+          : this.threadItem(node);
+    const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
+    item.accessibilityInformation = { label: `${label}: ${item.description ?? ''}` };
+    return item;
+  }
+
+  private serverItem(id: string): vscode.TreeItem {
+    const info = this.ctx.get(id);
+    const item = new vscode.TreeItem(this.ctx.label(id), vscode.TreeItemCollapsibleState.Expanded);
+    item.id = `server3.server:${id}`;
+    if (!info) return item;
+    const rates = this.ctx.metrics.get(id);
+    const parts: string[] = [info.state];
+    if (info.state === 'running' && info.host) parts.push(`${info.host}:${info.port}`);
+    if (info.state === 'running' && rates) parts.push(`${formatRate(rates.requestsPerSec)} req/s`);
+    if (info.error) parts.push(info.error.message);
+    item.description = parts.join(' · ');
+    const [icon, color] = STATE_ICONS[info.state];
+    item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
+    item.contextValue = `server3.server.${info.state}`;
+    item.tooltip = [
+      `${this.ctx.label(id)}: ${info.state}`,
+      info.url && `URL: ${info.url}`,
+      info.pid && `pid ${info.pid}`,
+      info.python && `Python: ${info.python}${info.gil === false ? ' (free-threaded, no GIL)' : ''}`,
+      info.error && `Problem: ${info.error.message}`,
+    ]
+      .filter(Boolean)
+      .join('\n');
+    return item;
+  }
+
+  private totalsItem(id: string): vscode.TreeItem {
+    const rates = this.ctx.metrics.get(id)!;
+    const item = new vscode.TreeItem('Totals', vscode.TreeItemCollapsibleState.None);
+    item.id = `server3.totals:${id}`;
+    const ms = (v?: number) => (v === undefined ? '–' : `${v}ms`);
+    item.description = [
+      `${formatRate(rates.requestsPerSec)} req/s`,
+      `p50 ${ms(rates.p50Ms)}`,
+      `p99 ${ms(rates.p99Ms)}`,
+      `${rates.connectionsOpen} open`,
+      `${rates.requests} requests`,
+    ].join(' · ');
+    item.iconPath = new vscode.ThemeIcon('dashboard');
+    item.tooltip = 'Totals of the server; latency percentiles are over the last interval.';
+    return item;
+  }
+
+  private threadItem(node: Extract<Node, { kind: 'thread' }>): vscode.TreeItem {
+    const t = node.thread;
+    const label = node.multiWorker ? `w${node.worker} ${t.name}` : t.name;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    item.id = `server3.thread:${node.serverId}:${node.worker}:${t.name}`;
+    item.description = [
+      t.state,
+      `${formatRate(t.itemsPerSec)}/s`,
+      `${t.busyPercent.toFixed(0)}% busy`,
+      `q ${t.queueDepth}`,
+      `cpu ${t.cpuSeconds.toFixed(2)}s`,
+    ].join(' · ');
+    item.iconPath = new vscode.ThemeIcon(
+      t.state === 'busy' ? 'pulse' : t.state === 'stopped' ? 'circle-slash' : 'circle-outline',
+    );
+    item.tooltip = `${label} (${t.role}): ${t.items} items, ${t.errors} errors, queue depth ${t.queueDepth}, CPU ${t.cpuSeconds.toFixed(3)} s`;
+    return item;
+  }
+
+  dispose(): void {
+    clearTimeout(this.refreshTimer);
+    for (const d of this.disposables) d.dispose();
+  }
+}

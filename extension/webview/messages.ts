@@ -1,0 +1,28 @@
+/**
+ * Messages between the metrics panel (extension side, metricsPanel.ts) and its webview script (main.ts).
+ * Type-only: imported by both, bundles no code.
+ */
+export interface PanelServer {
+  id: string;
+  label: string;
+  state: string;
+  url?: string;
+}
+
+/** One aggregated point of one server (all workers summed). */
+export interface PanelPoint {
+  id: string;
+  /** Seconds since the epoch. */
+  time: number;
+  requestsPerSec: number;
+  p50Ms?: number;
+  p99Ms?: number;
+  connectionsOpen: number;
+  requests: number;
+  threads: { name: string; state: string; busyPercent: number; itemsPerSec: number; queueDepth: number }[];
+}
+
+export type ToWebview =
+  { type: 'servers'; servers: PanelServer[]; select?: string } | { type: 'point'; point: PanelPoint };
+
+export type FromWebview = { type: 'ready' } | { type: 'openBrowser'; id: string };
