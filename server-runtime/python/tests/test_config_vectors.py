@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from Server_3_free_threads.config import parse_config_text
+from Server_3_free_threads.config import SCHEMA, parse_config_text
 
 VECTOR_DIR = Path(__file__).resolve().parents[3] / "test" / "vectors" / "config"
 
@@ -60,3 +60,16 @@ def _matches(problem, expected: dict) -> bool:
     if "suggestion" in expected and expected["suggestion"] != problem.suggestion:
         return False
     return same
+
+
+def test_every_reported_code_is_listed_in_the_schema():
+    listed = {p["code"]: p["severity"] for p in SCHEMA["problems"]}
+    reported = [p for _, v in VECTORS for p in parse_config_text(v["text"])[1]]
+    assert reported
+    for problem in reported:
+        assert listed.get(problem.code) == problem.severity, problem
+
+
+def test_file_system_codes_are_listed_in_the_schema():
+    listed = {p["code"] for p in SCHEMA["problems"]}
+    assert {"module-not-found", "no-application", "above-somaxconn"} <= listed
