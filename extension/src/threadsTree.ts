@@ -124,7 +124,8 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       `${this.ctx.label(id)}: ${info.state}`,
       info.url && `URL: ${info.url}`,
       info.pid && `pid ${info.pid}`,
-      info.python && `Python: ${info.python}${info.gil === false ? ' (free-threaded, no GIL)' : ''}`,
+      info.python &&
+        `Python ${info.pythonVersion ?? ''}: ${info.python}${info.gil === false ? ' (free-threaded, no GIL)' : ''}`,
       info.error && `Problem: ${info.error.message}`,
     ]
       .filter(Boolean)

@@ -15,6 +15,7 @@ import {
   isAlive,
   makeApp,
   makeSupervisor,
+  removeTempDirs,
   startParams,
   waitFor,
 } from './supervisorHarness';
@@ -25,6 +26,7 @@ describe('supervisor', () => {
   const cleanups: (() => unknown)[] = [];
   after(async () => {
     for (const c of cleanups.reverse()) await c();
+    removeTempDirs();
   });
 
   it('starts the hello example, serves it, relays the access log, and stops gracefully', async () => {
@@ -123,6 +125,23 @@ describe('supervisor', () => {
     assert.equal(info.error!.line, 3);
   });
 
+  it('validates the config first: an invalid one starts nothing and says where', async () => {
+    const rec = makeSupervisor();
+    const app = makeApp(helloApp('x'), await findFreePort());
+    fs.writeFileSync(
+      app.config,
+      'HOST=127.0.0.1\nPORT=99999\nSOCKET_BACKLOG=64\nAPP=app\nDOMAIN=localhost\n',
+    );
+    const info = await rec.supervisor.start(startParams(app.config, app.dir));
+    assert.equal(info.state, 'stopped');
+    assert.equal(info.error?.kind, 'config-invalid', JSON.stringify(info.error));
+    assert.equal(info.error?.file, app.config);
+    assert.equal(info.error?.line, 2);
+    assert.match(info.error!.message, /PORT/);
+    assert.equal(info.pid, undefined);
+    assert.equal(rec.logs.filter((l) => l.stream !== 'supervisor').length, 0, 'no Python process ran');
+  });
+
   it('reports a missing interpreter', async () => {
     const rec = makeSupervisor();
     const app = makeApp(helloApp('x'), await findFreePort());
@@ -162,6 +181,14 @@ describe('supervisor', () => {
     assert.equal(snap.pid, info.pid);
     assert.ok(snap.threads.length >= 4, JSON.stringify(snap.threads));
     assert.ok(Array.isArray(snap.totals.latency.counts));
+    // Real counters: the request made above is counted.
+    const counted = await waitFor('the request in the totals', () =>
+      rec.metrics.find((m) => m.totals.requests >= 1),
+    );
+    assert.ok(
+      counted.threads.some((t) => t.role === 'app' && t.items >= 1),
+      JSON.stringify(counted.threads),
+    );
     rec.supervisor.setMetricsSubscription({ ids: [], intervalMs: 0 });
     await new Promise((r) => setTimeout(r, 400));
     const count = rec.metrics.length;

@@ -13,12 +13,8 @@ export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 export const python = process.env.SERVER3_TEST_PYTHON || 'python3';
 export const helloDir = path.join(repoRoot, 'examples', 'hello');
 
-/** The real runtime once it has landed; until then the contract-conforming stand-in in fixtures/. */
-export const runtimePath = fs.existsSync(
-  path.join(repoRoot, 'server-runtime', 'python', 'Server_3_free_threads', '__main__.py'),
-)
-  ? path.join(repoRoot, 'server-runtime', 'python')
-  : path.join(repoRoot, 'test', 'unit', 'fixtures', 'fake-runtime');
+/** The real runtime package (Server_3_free_threads), exactly as the extension ships it. */
+export const runtimePath = path.join(repoRoot, 'server-runtime', 'python');
 
 export interface Recorded {
   supervisor: Supervisor;
@@ -57,9 +53,17 @@ export function startParams(configPath: string, cwd: string, extra: Partial<Star
   };
 }
 
+const tempDirs: string[] = [];
+
+/** Removes every folder makeApp created (call from `after`). */
+export function removeTempDirs(): void {
+  for (const dir of tempDirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+}
+
 /** A temp folder with `app.py` and `.config_server` listening on `port`. */
 export function makeApp(appSource: string, port: number, extraConfig = ''): { dir: string; config: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'server3-sup-'));
+  tempDirs.push(dir);
   fs.writeFileSync(path.join(dir, 'app.py'), appSource);
   const config = path.join(dir, '.config_server');
   fs.writeFileSync(

@@ -15,6 +15,7 @@ import {
   isAlive,
   makeApp,
   makeSupervisor,
+  removeTempDirs,
   python,
   runtimePath,
   startParams,
@@ -25,6 +26,7 @@ describe('supervisor lifetime', () => {
   const cleanups: (() => unknown)[] = [];
   after(async () => {
     for (const c of cleanups.reverse()) await c();
+    removeTempDirs();
   });
 
   it('auto-restarts once, debounced, when the app changes, and ignores venv files', async () => {
@@ -56,12 +58,7 @@ describe('supervisor lifetime', () => {
   });
 
   it('keeps the old server running when a changed config is broken, and says why', async () => {
-    const rec = makeSupervisor({
-      validate: async (configPath) =>
-        fs.readFileSync(configPath, 'utf8').includes('PORT=oops')
-          ? { kind: 'config-invalid', message: 'PORT: "oops" is not a port', file: configPath, line: 2 }
-          : undefined,
-    });
+    const rec = makeSupervisor();
     cleanups.push(() => rec.supervisor.stopAll());
     const port = await findFreePort();
     const app = makeApp(helloApp('still here'), port);
@@ -75,7 +72,9 @@ describe('supervisor lifetime', () => {
     );
     assert.equal(refused.state, 'running');
     assert.equal(refused.pid, first.pid);
-    assert.match(rec.logText(), /Not restarting .*not a port/);
+    assert.equal(refused.error?.line, 2);
+    assert.match(refused.error!.message, /PORT/);
+    assert.match(rec.logText(), /Not restarting .*PORT/);
     assert.equal((await get(`http://127.0.0.1:${port}/`)).body, 'still here');
   });
 

@@ -19,7 +19,6 @@ import {
   StopRequest,
 } from '../protocol';
 import { Supervisor } from './supervisor';
-import { validateConfigFile } from './validateConfig';
 
 export interface SupervisorHandle {
   /** Graceful stop of every server (on LSP shutdown). */
@@ -46,7 +45,6 @@ export function registerSupervisor(
 ): SupervisorHandle {
   const supervisor = new Supervisor({
     runtimePath: defaultRuntimePath(),
-    validate: validateConfigFile,
     events: {
       state: (info) => void connection.sendNotification(ServerStateNotification, info),
       log: (log) => void connection.sendNotification(LogNotification, log),

@@ -13,6 +13,7 @@ export interface ReadyMessage {
   host: string;
   port: number;
   pid: number;
+  /** The interpreter's version, e.g. "3.13.1". */
   python?: string;
   gil?: boolean;
   threads?: string[];

@@ -14,6 +14,7 @@ import type {
   SupervisorSettings,
 } from '../protocol';
 import { ManagedServer } from './managedServer';
+import { validateConfigFile } from './validateConfig';
 
 export interface SupervisorEvents {
   state(info: ServerInfo): void;
@@ -25,7 +26,7 @@ export interface SupervisorOptions {
   /** Folder holding the Server_3_free_threads package (prepended to PYTHONPATH of every runtime). */
   runtimePath: string;
   events: SupervisorEvents;
-  /** Validates a config file before anything runs; undefined = valid. Default: let the runtime decide. */
+  /** Validates a config file before anything runs; undefined = valid. Default: the config language's validator. */
   validate?: (configPath: string) => Promise<ServerError | undefined>;
   stopTimeoutMs?: number;
   startTimeoutMs?: number;
@@ -57,7 +58,7 @@ export class Supervisor {
         runtimePath: this.options.runtimePath,
         stopTimeoutMs: () => this.settings.stopTimeoutMs,
         startTimeoutMs: this.options.startTimeoutMs ?? 20_000,
-        validate: this.options.validate ?? (async () => undefined),
+        validate: this.options.validate ?? validateConfigFile,
         onState: (info) => this.options.events.state(info),
         onLog: (log) => this.options.events.log(log),
         onMetrics: (snapshot) => this.options.events.metrics([snapshot]),
