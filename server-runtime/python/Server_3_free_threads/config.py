@@ -395,8 +395,10 @@ def suggest_key(key: str) -> str | None:
     for name in FIELDS:
         if upper == name:
             return name
-        distance = edit_distance(upper, name)
         limit = 1 if len(name) <= 4 else 2
+        if abs(len(upper) - len(name)) > limit:
+            continue  # the distance is at least the difference in length
+        distance = edit_distance(upper, name)
         if distance <= limit and distance < best_distance:
             best, best_distance = name, distance
     if best is None:

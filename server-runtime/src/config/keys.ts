@@ -22,14 +22,26 @@ export function editDistance(a: string, b: string): number {
   return d[a.length][b.length];
 }
 
+// Unknown keys repeat (and are re-checked on every keystroke): remember the answers.
+const cache = new Map<string, string | undefined>();
+
 export function suggestKey(key: string): string | undefined {
+  if (cache.has(key)) return cache.get(key);
+  if (cache.size > 1000) cache.clear();
+  const suggestion = computeSuggestion(key);
+  cache.set(key, suggestion);
+  return suggestion;
+}
+
+function computeSuggestion(key: string): string | undefined {
   const upper = key.toUpperCase();
   let best: string | undefined;
   let bestDistance = 3;
   for (const { name } of FIELDS) {
     if (upper === name) return name;
-    const distance = editDistance(upper, name);
     const limit = name.length <= 4 ? 1 : 2;
+    if (Math.abs(upper.length - name.length) > limit) continue; // the distance is at least that
+    const distance = editDistance(upper, name);
     if (distance <= limit && distance < bestDistance) {
       best = name;
       bestDistance = distance;
