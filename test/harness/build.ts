@@ -57,8 +57,28 @@ export function ensureBuild(): void {
   if (sourcesNewerThan(BUNDLE)) npmRun('build');
 }
 
-/** dist/server3-free-threads.vsix no older than the sources. Returns its path. */
+/**
+ * The vsce half of `npm run package` (what follows its last `&&`), for when dist/ is already fresh: saves the
+ * ~15 s of a second tsc run right after `npm test`'s build step. Its arguments carry no quotes or spaces.
+ */
+function vscePackageOnly(): void {
+  const manifest = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8'));
+  const script = String(manifest.scripts?.package ?? '');
+  const [bin, ...args] = script.split('&&').pop()!.trim().split(/\s+/);
+  if (bin !== 'vsce') throw new Error(`unexpected package script (expected "... && vsce ..."): ${script}`);
+  console.log('[build] vsce package (the .vsix is older than dist/ or its sources)');
+  execFileSync(path.join(REPO_ROOT, 'node_modules', '.bin', 'vsce'), args, {
+    cwd: REPO_ROOT,
+    stdio: 'inherit',
+  });
+}
+
+/** dist/server3-free-threads.vsix no older than the sources and bundles. Returns its path. */
 export function ensureVsix(): string {
-  if (sourcesNewerThan(VSIX_PATH) || sourcesNewerThan(BUNDLE)) npmRun('package');
+  if (sourcesNewerThan(BUNDLE)) npmRun('package');
+  else if (sourcesNewerThan(VSIX_PATH) || fs.statSync(BUNDLE).mtimeMs > fs.statSync(VSIX_PATH).mtimeMs) {
+    if (process.env.NO_REBUILD === '1') console.log('[build] NO_REBUILD=1: using the existing .vsix');
+    else vscePackageOnly();
+  }
   return VSIX_PATH;
 }
