@@ -66,9 +66,11 @@ async function start(ctx: Ctx, arg?: unknown, portOverride?: number): Promise<Se
     `Starting ${ctx.label(params.configUri)} with Python ${python.version} (${params.pythonPath})`,
   );
   const client = await ctx.client();
-  const info = await vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Window, title: 'Server 3: starting' },
-    () => client.sendRequest(StartRequest, params),
+  const info = await ctx.whileBusy(params.configUri, () =>
+    vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: 'Server 3: starting' },
+      () => client.sendRequest(StartRequest, params),
+    ),
   );
   ctx.setServer(info);
   report(ctx, info);
@@ -93,7 +95,8 @@ async function stop(ctx: Ctx, arg?: unknown): Promise<ServerInfo | undefined> {
     void vscode.window.showInformationMessage('Server 3: no server is running.');
     return undefined;
   }
-  const info = await (await ctx.client()).sendRequest(StopRequest, { id: server.id });
+  const client = await ctx.client();
+  const info = await ctx.whileBusy(server.id, () => client.sendRequest(StopRequest, { id: server.id }));
   ctx.setServer(info);
   ctx.output.info(`${ctx.label(info.id)} stopped`);
   return info;
@@ -103,7 +106,8 @@ async function restart(ctx: Ctx, arg?: unknown): Promise<ServerInfo | undefined>
   const server = await pickServer(ctx, arg, () => true, 'restart');
   if (!server) return start(ctx, arg);
   if (!(await ensureTrusted())) return undefined;
-  const info = await (await ctx.client()).sendRequest(RestartRequest, { id: server.id });
+  const client = await ctx.client();
+  const info = await ctx.whileBusy(server.id, () => client.sendRequest(RestartRequest, { id: server.id }));
   ctx.setServer(info);
   report(ctx, info);
   return info;
@@ -138,7 +142,7 @@ async function showActions(ctx: Ctx): Promise<void> {
 
 export function commandTable(ctx: Ctx): Record<string, Cmd> {
   return {
-    'server3.start': (arg) => start(ctx, arg),
+    'server3.start': (arg, port) => start(ctx, arg, typeof port === 'number' ? port : undefined),
     'server3.stop': (arg) => stop(ctx, arg),
     'server3.restart': (arg) => restart(ctx, arg),
     'server3.openBrowser': (arg) => openBrowser(ctx, arg),

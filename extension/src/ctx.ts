@@ -33,6 +33,8 @@ export class Ctx implements vscode.Disposable {
   private languageClient: LanguageClient | undefined;
   private starting: Promise<LanguageClient> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** Servers a command is waiting on: that command reports the outcome, the state notifier stays quiet. */
+  private readonly busy = new Map<string, number>();
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.subscription = new MetricsSubscription(
@@ -97,6 +99,22 @@ export class Ctx implements vscode.Disposable {
     if (info.state !== 'running') this.metrics.clear(info.id);
     if (before?.state !== info.state) this.subscription.setServers(this.runningIds());
     this.serversChanged.fire(info);
+  }
+
+  /** Runs `op` with server `id` marked busy (see stateNotifier.ts). */
+  async whileBusy<T>(id: string, op: () => Thenable<T>): Promise<T> {
+    this.busy.set(id, (this.busy.get(id) ?? 0) + 1);
+    try {
+      return await op();
+    } finally {
+      const left = (this.busy.get(id) ?? 1) - 1;
+      if (left > 0) this.busy.set(id, left);
+      else this.busy.delete(id);
+    }
+  }
+
+  isBusy(id: string): boolean {
+    return this.busy.has(id);
   }
 
   list(): ServerInfo[] {

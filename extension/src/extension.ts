@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import { registerCommands } from './commands';
 import { Ctx } from './ctx';
+import { watchServerStates } from './stateNotifier';
 import { StatusBar } from './statusBar';
 import { ThreadsTree } from './threadsTree';
 
@@ -12,7 +13,12 @@ let ctx: Ctx | undefined;
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   ctx = new Ctx(context);
-  context.subscriptions.push(...registerCommands(ctx), new StatusBar(ctx), new ThreadsTree(ctx));
+  context.subscriptions.push(
+    ...registerCommands(ctx),
+    new StatusBar(ctx),
+    new ThreadsTree(ctx),
+    watchServerStates(ctx),
+  );
   // The language server gives config diagnostics and completion; a failure to start it is shown, and the
   // commands retry it on their next use.
   await ctx.client().catch((e: unknown) => {

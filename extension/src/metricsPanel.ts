@@ -5,7 +5,8 @@
  *
  * For UI tests, inside the webview frame (`iframe.webview` -> `iframe#active-frame`):
  *  - `#server-select` (aria-label "Server"): one option per server, value = config URI, text "<label> (<state>)";
- *  - `#server-state`: "<state> · <url>"; `#empty` is shown (not hidden) while the selected server is not running;
+ *  - `#server-state`: "<state> · <url>"; `#open-browser` button (enabled while running) runs server3.openBrowser;
+ *  - `#empty` is shown (not hidden) while the selected server is not running;
  *  - `#charts` holds canvases `#chart-rps`, `#chart-latency`, `#chart-busy` (role img, aria-labels) and
  *    legends `#legend-latency`, `#legend-busy` (one `.legend-entry` per thread name);
  *  - `#summary` (aria-live): "<n> req/s · p50 <x> ms · p99 <y> ms · <c> open connections · <r> requests";
@@ -16,8 +17,11 @@
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
 import type { FromWebview, PanelPoint, PanelServer, ToWebview } from '../webview/messages';
+import { RingBuffer } from '../webview/ringBuffer';
 
 export const METRICS_VIEW_TYPE = 'server3.metrics';
+/** Points kept per server: 300 points = 2.5 min at 500 ms; bounded however long the panel stays open. */
+const HISTORY_POINTS = 300;
 export const METRICS_PANEL_TITLE = 'Server 3: Live Metrics';
 
 function nonce(): string {
@@ -30,6 +34,8 @@ function nonce(): string {
 export class MetricsPanel implements vscode.Disposable {
   private static current: MetricsPanel | undefined;
   private readonly disposables: vscode.Disposable[] = [];
+  /** What the charts showed, replayed when the webview is rebuilt (it is not kept alive while hidden). */
+  private readonly history = new Map<string, RingBuffer<PanelPoint>>();
 
   /** Opens (or reveals) the panel, optionally on one server. */
   static show(ctx: Ctx, serverId?: string): void {
@@ -71,7 +77,8 @@ export class MetricsPanel implements vscode.Disposable {
     if (message.type === 'ready') {
       this.postServers(this.initialServer);
       this.initialServer = undefined;
-      for (const id of this.ctx.runningIds()) this.postPoint(id);
+      const points = [...this.history.values()].flatMap((ring) => ring.toArray());
+      if (points.length) this.post({ type: 'history', points });
     } else if (message.type === 'openBrowser') {
       void vscode.commands.executeCommand('server3.openBrowser', message.id);
     }
@@ -113,6 +120,10 @@ export class MetricsPanel implements vscode.Disposable {
         })),
       ),
     };
+    let ring = this.history.get(id);
+    if (!ring) this.history.set(id, (ring = new RingBuffer(HISTORY_POINTS)));
+    if (ring.last()?.time === point.time) return; // already sent (several workers report the same tick)
+    ring.push(point);
     this.post({ type: 'point', point });
   }
 
@@ -143,6 +154,7 @@ export class MetricsPanel implements vscode.Disposable {
   <label for="server-select">Server</label>
   <select id="server-select" aria-label="Server"></select>
   <span id="server-state" role="status"></span>
+  <button id="open-browser" type="button" aria-label="Open in Browser">Open in Browser</button>
 </header>
 <p id="empty" class="hint">No server yet. Run "Server 3: Start" (F1) to start one.</p>
 <div id="charts" hidden>

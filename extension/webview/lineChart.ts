@@ -17,8 +17,21 @@ const PALETTE = [
   '--vscode-charts-purple',
   '--vscode-charts-red',
   '--vscode-charts-yellow',
+  '--vscode-terminal-ansiCyan',
+  '--vscode-terminal-ansiMagenta',
+  '--vscode-charts-foreground',
 ];
-const FALLBACK = ['#3794ff', '#d18616', '#89d185', '#b180d7', '#f14c4c', '#cca700'];
+const FALLBACK = [
+  '#3794ff',
+  '#d18616',
+  '#89d185',
+  '#b180d7',
+  '#f14c4c',
+  '#cca700',
+  '#11a8cd',
+  '#bc3fbc',
+  '#cccccc',
+];
 
 export function paletteColor(index: number): string {
   return `var(${PALETTE[index % PALETTE.length]}, ${FALLBACK[index % FALLBACK.length]})`;

@@ -20,6 +20,7 @@ const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) 
 
 const select = byId<HTMLSelectElement>('server-select');
 const stateLabel = byId<HTMLSpanElement>('server-state');
+const openButton = byId<HTMLButtonElement>('open-browser');
 const empty = byId<HTMLParagraphElement>('empty');
 const charts = byId<HTMLDivElement>('charts');
 const summary = byId<HTMLDivElement>('summary');
@@ -64,6 +65,7 @@ function renderServers(): void {
   const current = servers.find((s) => s.id === selected);
   stateLabel.textContent = current ? `${current.state}${current.url ? ` · ${current.url}` : ''}` : '';
   const running = current?.state === 'running';
+  openButton.disabled = !running;
   empty.hidden = running;
   empty.textContent = current
     ? `${current.label} is ${current.state}. Live numbers appear while it runs.`
@@ -134,6 +136,13 @@ function renderTable(point: PanelPoint): void {
   );
 }
 
+function addPoint(point: PanelPoint): void {
+  let buffer = history.get(point.id);
+  if (!buffer) history.set(point.id, (buffer = new RingBuffer(HISTORY)));
+  buffer.push(point);
+  if (point.id === selected) scheduleDraw();
+}
+
 window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
   const message = event.data;
   if (message.type === 'servers') {
@@ -142,13 +151,15 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     for (const id of history.keys()) if (!servers.some((s) => s.id === id)) history.delete(id);
     renderServers();
   } else if (message.type === 'point') {
-    let buffer = history.get(message.point.id);
-    if (!buffer) history.set(message.point.id, (buffer = new RingBuffer(HISTORY)));
-    buffer.push(message.point);
-    if (message.point.id === selected) scheduleDraw();
+    addPoint(message.point);
+  } else if (message.type === 'history') {
+    for (const point of message.points) addPoint(point);
   }
 });
 
+openButton.addEventListener('click', () => {
+  if (selected) vscode.postMessage({ type: 'openBrowser', id: selected });
+});
 select.addEventListener('change', () => {
   selected = select.value;
   vscode.setState({ selected });

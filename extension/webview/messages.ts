@@ -23,6 +23,9 @@ export interface PanelPoint {
 }
 
 export type ToWebview =
-  { type: 'servers'; servers: PanelServer[]; select?: string } | { type: 'point'; point: PanelPoint };
+  | { type: 'servers'; servers: PanelServer[]; select?: string }
+  | { type: 'point'; point: PanelPoint }
+  /** Replayed when the webview (re)loads: it is rebuilt each time the hidden panel is shown again. */
+  | { type: 'history'; points: PanelPoint[] };
 
 export type FromWebview = { type: 'ready' } | { type: 'openBrowser'; id: string };
