@@ -1,0 +1,51 @@
+// The vsce half of `npm run package` (after the build): writes dist/server3-free-threads.vsix.
+// Why a staging copy: vsce lists every file under the folder (only the top node_modules/ is skipped) and then
+// matches each against .vscodeignore; with .cache/code-server, .venv and .git that is ~30k files and 20-30 s.
+// We copy the folder without those heavy, never-shipped trees to a temp dir and run vsce there; .vscodeignore
+// still decides what ships (check with `npx vsce ls --no-dependencies`).
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist', 'server3-free-threads.vsix');
+const NEVER_SHIPPED = new Set([
+  'node_modules',
+  '.cache',
+  '.git',
+  'out',
+  '.test-artifacts',
+  'bench',
+  '.ruff_cache',
+]);
+const isHeavy = (name) => NEVER_SHIPPED.has(name) || name.startsWith('.venv');
+
+const stage = mkdtempSync(join(tmpdir(), 'server3-vsix-'));
+try {
+  for (const name of readdirSync(root)) {
+    if (isHeavy(name)) continue;
+    cpSync(join(root, name), join(stage, name), {
+      recursive: true,
+      filter: (src) => !src.includes('__pycache__'),
+    });
+  }
+  execFileSync(
+    join(root, 'node_modules', '.bin', 'vsce'),
+    [
+      'package',
+      '--no-dependencies',
+      // README.md has relative images; the repository URL is not GitHub, so vsce needs explicit bases for them.
+      '--baseContentUrl',
+      'https://example.invalid/server3-free-threads/blob/main',
+      '--baseImagesUrl',
+      'https://example.invalid/server3-free-threads/raw/main',
+      '--out',
+      out,
+    ],
+    { cwd: stage, stdio: 'inherit' },
+  );
+} finally {
+  rmSync(stage, { recursive: true, force: true });
+}
