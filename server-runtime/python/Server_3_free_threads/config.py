@@ -167,12 +167,12 @@ def _not_key_value(lineno: int, line: str, start: int, end: int, equals: int) ->
     if equals < 0:
         words = text.split(None, 1)
         hint = f" (did you mean {words[0]}={words[1]}?)" if len(words) == 2 else ""
-        message = f"expected KEY=VALUE, got {text!r}{hint}: write the key, then =, then the value"
+        message = f"expected KEY=VALUE, got '{text}'{hint}: write the key, then =, then the value"
     elif equals == start:
-        message = f"expected KEY=VALUE, got {text!r}: the key before = is missing"
+        message = f"expected KEY=VALUE, got '{text}': the key before = is missing"
     else:
         message = (
-            f"expected KEY=VALUE, got {text!r}: a key is letters, digits and _ (not starting with a digit)"
+            f"expected KEY=VALUE, got '{text}': a key is letters, digits and _ (not starting with a digit)"
         )
     return Problem(lineno, start, end, "error", "not-key-value", message)
 
@@ -263,22 +263,22 @@ def check_value(spec: dict[str, Any], value: str) -> tuple[str, str, str] | None
     if kind in ("integer", "port"):
         must = f"{name} must be {_range_text(spec, 'integer')}, e.g. {_example(spec)}"
         if not INTEGER_RE.match(value):
-            return "error", "bad-integer", f"{name}: {value!r} is not an integer; {must}"
+            return "error", "bad-integer", f"{name}: '{value}' is not an integer; {must}"
         if not _in_range(spec, int(value)):
             return "error", "out-of-range", f"{name}: {value} is out of range; {must}"
     elif kind == "number":
         must = f"{name} must be {_range_text(spec, 'number')} (seconds), e.g. {_example(spec)}"
         if not NUMBER_RE.match(value):
-            return "error", "bad-number", f"{name}: {value!r} is not a number; {must}"
+            return "error", "bad-number", f"{name}: '{value}' is not a number; {must}"
         if not _in_range(spec, float(value)):
             return "error", "out-of-range", f"{name}: {value} is out of range; {must}"
     elif kind == "boolean":
         if value.lower() not in TRUE_WORDS + FALSE_WORDS:
-            return "error", "bad-boolean", f"{name}: {value!r} is not on/off, true/false, yes/no or 1/0"
+            return "error", "bad-boolean", f"{name}: '{value}' is not on/off, true/false, yes/no or 1/0"
     elif kind == "enum":
         if value not in spec["values"]:
             choices = ", ".join(spec["values"])
-            return "error", "bad-enum", f"{name}: {value!r} is not one of {choices}, e.g. {_example(spec)}"
+            return "error", "bad-enum", f"{name}: '{value}' is not one of {choices}, e.g. {_example(spec)}"
     elif kind == "host":
         if value.startswith("[") and value.endswith("]") and ipv6_groups(value[1:-1]) is not None:
             bare = value[1:-1]
@@ -287,20 +287,20 @@ def check_value(spec: dict[str, Any], value: str) -> tuple[str, str, str] | None
             return (
                 "error",
                 "bad-host",
-                f"{name}: {value!r} is not an IPv4/IPv6 address or a hostname, e.g. {_example(spec)}",
+                f"{name}: '{value}' is not an IPv4/IPv6 address or a hostname, e.g. {_example(spec)}",
             )
         if not is_loopback(value):
             return "warning", "non-loopback-host", _network_warning(name, value)
     elif kind == "hostname":
         if not (is_hostname(value) or is_ipv4(value)):
-            return "error", "bad-hostname", f"{name}: {value!r} is not a hostname, e.g. {_example(spec)}"
+            return "error", "bad-hostname", f"{name}: '{value}' is not a hostname, e.g. {_example(spec)}"
     elif kind == "module":
         if not MODULE_RE.match(value):
             hint = _module_hint(value)
-            return "error", "bad-module", f"{name}: {value!r} is not a dotted module path{hint}"
+            return "error", "bad-module", f"{name}: '{value}' is not a dotted module path{hint}"
     elif kind == "identifier":
         if not IDENTIFIER_RE.match(value):
-            return "error", "bad-identifier", f"{name}: {value!r} is not a Python name, e.g. {_example(spec)}"
+            return "error", "bad-identifier", f"{name}: '{value}' is not a Python name, e.g. {_example(spec)}"
     elif kind == "address":
         return _check_address(spec, value)
     return None
@@ -346,7 +346,7 @@ def _check_address(spec: dict[str, Any], value: str) -> tuple[str, str, str] | N
         port_ok = bool(INTEGER_RE.match(port)) and port[0] not in "+-" and 1 <= int(port) <= 65535
         ok = host_ok and port_ok
     if not ok:
-        return "error", "bad-address", f"{name}: {value!r} is not HOST:PORT, e.g. {_example(spec)}"
+        return "error", "bad-address", f"{name}: '{value}' is not HOST:PORT, e.g. {_example(spec)}"
     if not is_loopback(parts[0]):
         return "warning", "non-loopback-host", _network_warning(name, value)
     return None
