@@ -57,7 +57,10 @@ export class Ctx implements vscode.Disposable {
 
   /** The running language client; starts it (again) if needed. */
   async client(): Promise<LanguageClient> {
-    if (this.languageClient?.isRunning()) return this.languageClient;
+    const current = this.languageClient;
+    if (current?.isRunning()) return current;
+    // The client restarts a crashed server by itself: wait for that instead of racing it.
+    if (current?.state === State.Starting && (await runningWithin(current, 10_000))) return current;
     if (!this.starting) {
       this.starting = this.startClient().finally(() => (this.starting = undefined));
     }
@@ -65,8 +68,7 @@ export class Ctx implements vscode.Disposable {
   }
 
   private async startClient(): Promise<LanguageClient> {
-    if (this.languageClient && this.languageClient.state !== State.Stopped)
-      await this.languageClient.dispose();
+    if (this.languageClient) await this.languageClient.dispose().catch(() => undefined);
     const client = createClient(this.extension);
     this.languageClient = client;
     client.onNotification(ServerStateNotification, (info) => this.setServer(info));
@@ -74,7 +76,19 @@ export class Ctx implements vscode.Disposable {
       this.output.appendLog(log, this.label(log.id), this.servers.size > 1),
     );
     client.onNotification(MetricsNotification, (snapshots) => this.metrics.add(snapshots));
+    let started = false;
+    // After the client restarted a crashed language server, that new supervisor knows no servers (the old
+    // one's Python processes died with it): resynchronise the views.
+    client.onDidChangeState((e) => {
+      if (started && e.newState === State.Running && client === this.languageClient) void this.resync(client);
+    });
     await client.start();
+    started = true;
+    await this.resync(client);
+    return client;
+  }
+
+  private async resync(client: LanguageClient): Promise<void> {
     await this.pushSettings();
     const list = await client.sendRequest(ListServersRequest);
     this.servers.clear();
@@ -82,7 +96,6 @@ export class Ctx implements vscode.Disposable {
     this.serversChanged.fire(undefined);
     this.subscription.setServers(this.runningIds());
     await this.subscription.resend();
-    return client;
   }
 
   private async pushSettings(): Promise<void> {
@@ -146,4 +159,20 @@ export class Ctx implements vscode.Disposable {
     // stop() sends LSP shutdown: the supervisor stops every server gracefully before the process exits.
     await this.languageClient?.stop(8000).catch(() => undefined);
   }
+}
+
+/** Resolves true once `client` is running, false after `timeoutMs` or if it stops instead. */
+function runningWithin(client: LanguageClient, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => done(false), timeoutMs);
+    const listener = client.onDidChangeState((e) => {
+      if (e.newState === State.Running) done(true);
+      else if (e.newState === State.Stopped) done(false);
+    });
+    function done(ok: boolean) {
+      clearTimeout(timer);
+      listener.dispose();
+      resolve(ok);
+    }
+  });
 }
