@@ -137,7 +137,9 @@ class AppThread(threading.Thread):
         conn.response = response
         with conn.lock:
             conn.parked = True
-            conn.parked_since = time.monotonic()
+            if response.bytes_sent != conn.parked_bytes:  # progress since the last park: a new stall starts
+                conn.parked_bytes = response.bytes_sent
+                conn.parked_since = time.monotonic()
             conn.update_events()
 
     def finish(self, conn, response: Response) -> bool:

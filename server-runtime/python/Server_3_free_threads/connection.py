@@ -32,6 +32,7 @@ class Connection:
         "eof",
         "parked",
         "parked_since",
+        "parked_bytes",
         "read_paused",
         "closing",
         "closed",
@@ -52,7 +53,8 @@ class Connection:
         self.pending: deque = deque()
         self.eof = False
         self.parked = False
-        self.parked_since = 0.0
+        self.parked_since = 0.0  # start of the current stall (no byte sent since)
+        self.parked_bytes = -1
         self.read_paused = False
         self.closing = False
         self.closed = False

@@ -172,7 +172,15 @@ class ReadThread(threading.Thread):
                     del connections[fd]
                 continue
             if conn.busy:
-                if conn.parked and now - conn.parked_since > send_timeout:
+                if not conn.parked:
+                    continue
+                if now - conn.parked_since <= send_timeout:
+                    if now - conn.parked_since < 0.5:
+                        continue
+                    # Safety net against a missed EPOLLOUT wake-up (peers with tiny receive windows stall
+                    # in TCP zero-window probing): retry a parked send once a second.
+                    self.on_writable(conn)
+                else:
                     LOG.info(
                         "closing %s: client did not read for SEND_TIMEOUT (%s s)", conn.addr[0], send_timeout
                     )

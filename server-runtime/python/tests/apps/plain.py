@@ -1,0 +1,25 @@
+"""Routes that must see the server's own objects unwrapped (wsgiref.validate wraps the returned iterable,
+which hides wsgi.file_wrapper from the server): sendfile, and a few raw behaviours."""
+
+import tempfile
+from urllib.parse import parse_qs
+
+
+def application(environ, start_response):
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    path = environ["PATH_INFO"]
+    if path == "/file":
+        size = int(query.get("kb", ["512"])[0]) * 1024
+        handle = tempfile.TemporaryFile()
+        handle.write(bytes(range(256)) * (size // 256))
+        handle.seek(int(query.get("skip", ["0"])[0]))
+        headers = [("Content-Type", "application/octet-stream")]
+        if "length" in query:
+            headers.append(("Content-Length", query["length"][0]))
+        start_response("200 OK", headers)
+        return environ["wsgi.file_wrapper"](handle, 8192)
+    if path == "/list":  # a list without Content-Length: the server computes it
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"one,", b"two,", b"three"]
+    start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
+    return [b"Not Found"]
