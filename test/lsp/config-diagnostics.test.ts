@@ -4,7 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { DidChangeWatchedFilesNotification, FileChangeType } from 'vscode-languageserver-protocol/node';
 import { brief, fileUri, LspClient, makeWorkspace } from './lspClient';
 
 const OLD_EXAMPLE = 'HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=400\nAPP=messager.wsgi\nDOMAIN=localhost\n';
@@ -87,6 +89,20 @@ describe('config diagnostics over LSP', () => {
         '4:0-6 warning unknown-key',
       ].sort(),
     );
+  });
+
+  test('creating the missing module re-validates the open config (watched *.py files)', async () => {
+    assert.deepEqual(client.watchedGlobs, ['**/*.py']);
+    const uri = fileUri(ws, 'later.server3');
+    await client.open(uri, OLD_EXAMPLE.replace('messager.wsgi', 'later.wsgi'));
+    assert.deepEqual(brief(await client.diagnostics(uri)), ['3:4-14 warning module-not-found']);
+    const count = client.publishCount.get(uri) ?? 0;
+    fs.mkdirSync(path.join(ws, 'later'));
+    fs.writeFileSync(path.join(ws, 'later', 'wsgi.py'), 'application = None\n');
+    await client.connection.sendNotification(DidChangeWatchedFilesNotification.type, {
+      changes: [{ uri: fileUri(ws, 'later/wsgi.py'), type: FileChangeType.Created }],
+    });
+    assert.deepEqual(brief(await client.nextPublish(uri, count)), []);
   });
 
   test('documents of other languages are left alone', async () => {

@@ -18,6 +18,7 @@ import {
   InitializeRequest,
   type ProtocolConnection,
   PublishDiagnosticsNotification,
+  RegistrationRequest,
   ShutdownRequest,
   StreamMessageReader,
   StreamMessageWriter,
@@ -35,6 +36,10 @@ export interface Published {
 export class LspClient {
   readonly connection: ProtocolConnection;
   private readonly published = new Map<string, Published>();
+  /** How many times diagnostics were published per document (a re-validation keeps the version). */
+  readonly publishCount = new Map<string, number>();
+  /** The glob patterns the server asked to watch (client/registerCapability). */
+  readonly watchedGlobs: string[] = [];
   private readonly waiters: (() => void)[] = [];
   private readonly versions = new Map<string, number>();
   private readonly texts = new Map<string, string>();
@@ -48,7 +53,15 @@ export class LspClient {
     child.stderr!.on('data', (d) => (this.stderr += String(d)));
     this.connection.onNotification(PublishDiagnosticsNotification.type, (p) => {
       this.published.set(p.uri, { version: p.version, diagnostics: p.diagnostics });
+      this.publishCount.set(p.uri, (this.publishCount.get(p.uri) ?? 0) + 1);
       this.waiters.splice(0).forEach((wake) => wake());
+    });
+    this.connection.onRequest(RegistrationRequest.type, (params) => {
+      for (const r of params.registrations) {
+        const options = r.registerOptions as { watchers?: { globPattern: string }[] } | undefined;
+        for (const w of options?.watchers ?? []) this.watchedGlobs.push(w.globPattern);
+      }
+      return null;
     });
     this.connection.listen();
   }
@@ -65,7 +78,7 @@ export class LspClient {
       processId: process.pid,
       rootUri: workspaceUri,
       workspaceFolders: [{ uri: workspaceUri, name: 'ws' }],
-      capabilities: {},
+      capabilities: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } },
     });
     await client.connection.sendNotification(InitializedNotification.type, {});
     return client;
@@ -116,6 +129,16 @@ export class LspClient {
         });
       });
     }
+  }
+
+  /** Waits until diagnostics for `uri` are published again after `count` publications (up to 5 s). */
+  async nextPublish(uri: string, count: number): Promise<Diagnostic[]> {
+    const deadline = Date.now() + 5000;
+    while ((this.publishCount.get(uri) ?? 0) <= count) {
+      if (Date.now() > deadline) throw new Error(`diagnostics for ${uri} were not published again`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return this.published.get(uri)!.diagnostics;
   }
 
   async stop(): Promise<void> {

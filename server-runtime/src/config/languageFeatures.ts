@@ -6,6 +6,7 @@
 import {
   CodeActionKind,
   type Connection,
+  DidChangeWatchedFilesNotification,
   type InitializeParams,
   type ServerCapabilities,
   type TextDocuments,
@@ -31,6 +32,8 @@ export function registerLanguageFeatures(
   documents: TextDocuments<TextDocument>,
 ): LanguageFeatures {
   let workspaceFolders: string[] = [];
+  let canWatchFiles = false;
+  let revalidateTimer: NodeJS.Timeout | undefined;
 
   const configDocument = (uri: string): TextDocument | undefined => {
     const doc = documents.get(uri);
@@ -44,12 +47,25 @@ export function registerLanguageFeatures(
     const diagnostics = validateDocument(doc).problems.map(toDiagnostic);
     void connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics });
   };
-  documents.onDidOpen((e) => publish(e.document));
-  documents.onDidChangeContent((e) => publish(e.document));
+  documents.onDidChangeContent((e) => publish(e.document)); // also fires when a document opens
   documents.onDidClose((e) => {
     if (isConfigDocument(e.document.languageId, e.document.uri)) {
       void connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
     }
+  });
+
+  // The file-system checks (APP's module exists and defines its callable) go stale when Python files change:
+  // ask the client to tell us about *.py changes and re-validate the open configs then (debounced).
+  // Registered here because the config features are the only users of these two handlers so far.
+  connection.onInitialized(() => {
+    if (!canWatchFiles) return;
+    void connection.client.register(DidChangeWatchedFilesNotification.type, {
+      watchers: [{ globPattern: '**/*.py' }],
+    });
+  });
+  connection.onDidChangeWatchedFiles(() => {
+    clearTimeout(revalidateTimer);
+    revalidateTimer = setTimeout(() => documents.all().forEach(publish), 150);
   });
 
   connection.onCompletion(async (params) => {
@@ -89,6 +105,7 @@ export function registerLanguageFeatures(
     capabilities(params) {
       const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : []);
       workspaceFolders = folders.map(filePath).filter((p): p is string => p !== undefined);
+      canWatchFiles = params.capabilities.workspace?.didChangeWatchedFiles?.dynamicRegistration === true;
       return {
         textDocumentSync: TextDocumentSyncKind.Incremental,
         completionProvider: { triggerCharacters: ['='] },
