@@ -6,6 +6,11 @@ import * as vscode from 'vscode';
 import type { ServerError, ServerInfo } from '../../server-runtime/src/protocol';
 import type { Ctx } from './ctx';
 
+/** Ends a message with a full stop, so a suggestion can follow it. */
+function sentence(message: string): string {
+  return /[.!?]$/.test(message.trim()) ? message.trim() : `${message.trim()}.`;
+}
+
 export async function openAt(file: string, line?: number): Promise<void> {
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
   const position = new vscode.Position(Math.max(0, (line ?? 1) - 1), 0);
@@ -31,7 +36,7 @@ export async function showServerError(
     case 'port-in-use': {
       const usePort = error.suggestedPort ? `Use Port ${error.suggestedPort}` : undefined;
       const choice = await vscode.window.showErrorMessage(
-        `Server 3 (${name}): ${error.message}${usePort ? ` Port ${error.suggestedPort} is free.` : ''}`,
+        `Server 3 (${name}): ${sentence(error.message)}${usePort ? ` Port ${error.suggestedPort} is free.` : ''}`,
         ...[usePort, 'Open Config'].filter((x): x is string => !!x),
       );
       if (choice === usePort && error.suggestedPort) await retryWithPort(error.suggestedPort);

@@ -66,7 +66,9 @@ export class StatusBar implements vscode.Disposable {
           : servers[0].state;
       text = `Server 3: ${running.length}/${servers.length} running${rateText}`;
     }
-    this.item.text = `${ICONS[state]} ${text}`;
+    // A failed start leaves the server stopped with an error: show that it needs attention.
+    const failed = servers.length > 0 && !running.length && servers.some((s) => s.error);
+    this.item.text = `${failed ? '$(warning)' : ICONS[state]} ${text}`;
     this.item.backgroundColor =
       state === 'crashed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.item.tooltip = this.tooltip(servers);
@@ -81,7 +83,10 @@ export class StatusBar implements vscode.Disposable {
       md.appendMarkdown(`**${this.ctx.label(s.id)}**: ${s.state}`);
       if (s.url) md.appendMarkdown(` at ${s.url}`);
       if (s.pid) md.appendMarkdown(` (pid ${s.pid})`);
-      if (s.error) md.appendMarkdown(`  \n$(warning) ${s.error.message}`);
+      if (s.error) {
+        md.appendMarkdown('  \n$(warning) ');
+        md.appendText(s.error.message);
+      }
       md.appendMarkdown('\n\n');
     }
     md.appendMarkdown('Click for Server 3 actions.');
