@@ -87,7 +87,7 @@ def app(environ, start_response):
     if path == "/readlines":
         lines = stream.readlines()
         return _ok(start_response, json.dumps([line.decode() for line in lines]).encode(), "application/json")
-    if path == "/environ":
+    if path.startswith("/environ"):
         stream.read(int(environ.get("CONTENT_LENGTH") or 0))
         data = {key: environ.get(key) for key in ENVIRON_KEYS}
         data.update({k: v for k, v in environ.items() if k.startswith("HTTP_")})
