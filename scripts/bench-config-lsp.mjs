@@ -1,5 +1,6 @@
 // Benchmark of the config language server on a 2,000-line file (a printout, not a timed test; run after
-// `npm run build`): `npm run bench:config` or `node scripts/bench-config-lsp.mjs [lines]`. Numbers depend on the machine's load.
+// `npm run build`): `npm run bench:config` or `node scripts/bench-config-lsp.mjs [lines]`.
+// Numbers depend on the machine's load.
 //  1. validateConfigText() alone (the work done on every keystroke), median and p95 of 200 runs;
 //  2. the whole round trip through the real server over stdio: didChange (one incremental edit) ->
 //     publishDiagnostics received, median and p95 of 100 edits.
