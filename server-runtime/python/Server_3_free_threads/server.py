@@ -201,6 +201,17 @@ class Server:
         self.read_inbox.wakeup.wake()
         finished = self._all_closed.wait(settings.shutdown_timeout)
         if not finished:
+            for conn in list(self.read_thread.connections.values()):
+                if not conn.closed:
+                    LOG.info(
+                        "still open: %s busy=%s parked=%s eof=%s pending=%d idle=%s",
+                        conn.addr,
+                        conn.busy,
+                        conn.parked,
+                        conn.eof,
+                        len(conn.pending),
+                        conn.parser.idle,
+                    )
             LOG.warning(
                 "SHUTDOWN_TIMEOUT passed with %d connection(s) open: closing them", self.connections_open()
             )
