@@ -18,6 +18,7 @@ import {
   StartRequest,
   StopRequest,
 } from '../protocol';
+import { LogRelay } from './logRelay';
 import { Supervisor } from './supervisor';
 
 export interface SupervisorHandle {
@@ -43,11 +44,12 @@ export function registerSupervisor(
   connection: Connection,
   _documents: TextDocuments<TextDocument>,
 ): SupervisorHandle {
+  const logs = new LogRelay((log) => void connection.sendNotification(LogNotification, log));
   const supervisor = new Supervisor({
     runtimePath: defaultRuntimePath(),
     events: {
       state: (info) => void connection.sendNotification(ServerStateNotification, info),
-      log: (log) => void connection.sendNotification(LogNotification, log),
+      log: (log) => logs.push(log),
       metrics: (snapshots) => void connection.sendNotification(MetricsNotification, snapshots),
     },
   });
