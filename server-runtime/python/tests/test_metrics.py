@@ -1,0 +1,139 @@
+"""Per-thread metrics: the stream on the control channel (shape of MetricsSnapshot in protocol.ts) and the
+STATS endpoint (JSON and Prometheus text), with counts checked against real traffic."""
+
+import http.client
+import json
+import socket
+import time
+
+import pytest
+
+THREAD_KEYS = {
+    "name",
+    "role",
+    "state",
+    "items",
+    "busySeconds",
+    "waitSeconds",
+    "queueDepth",
+    "errors",
+    "cpuSeconds",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def check_shape(snap):
+    assert set(snap) >= {"type", "time", "uptimeSeconds", "pid", "worker", "threads", "totals"}
+    for thread in snap["threads"]:
+        assert set(thread) == THREAD_KEYS
+        assert thread["role"] in ("accept", "read", "app", "close")
+        assert thread["state"] in ("busy", "waiting", "stopped")
+    totals = snap["totals"]
+    assert set(totals) == {
+        "connectionsOpen",
+        "connectionsAccepted",
+        "requests",
+        "status",
+        "bytesIn",
+        "bytesOut",
+        "latency",
+    }
+    assert set(totals["status"]) == {"1xx", "2xx", "3xx", "4xx", "5xx"}
+    assert len(totals["latency"]["counts"]) == len(totals["latency"]["boundsMs"]) + 1
+
+
+def test_no_metrics_until_asked_then_at_the_interval(server_factory):
+    server = server_factory()
+    server.control.settimeout(0.6)
+    with pytest.raises(TimeoutError):
+        server.control.recv(100)  # idle and unasked: nothing is sent
+    for _ in range(20):
+        assert server.request("GET", "/")[0] == 200
+    assert server.request("GET", "/status?code=404")[0] == 404
+    assert server.request("GET", "/error")[0] == 500
+    server.send_command({"cmd": "metrics", "intervalMs": 200})
+    first = server.read_message(want="metrics")
+    started = time.monotonic()
+    second = server.read_message(want="metrics")
+    assert 0.1 < time.monotonic() - started < 1.0
+    for snap in (first, second):
+        check_shape(snap)
+    snap = second
+    assert snap["pid"] == server.proc.pid and snap["worker"] == 0
+    names = [t["name"] for t in snap["threads"]]
+    assert names == ["accept", "read", "app-1", "app-2", "app-3", "app-4", "close"]
+    totals = snap["totals"]
+    assert totals["requests"] == 22
+    assert totals["status"]["2xx"] == 20 and totals["status"]["4xx"] == 1 and totals["status"]["5xx"] == 1
+    assert totals["connectionsAccepted"] == 22
+    assert sum(totals["latency"]["counts"]) == 22
+    assert totals["bytesIn"] > 22 * 30 and totals["bytesOut"] > 20 * 13
+    by_name = {t["name"]: t for t in snap["threads"]}
+    assert by_name["accept"]["items"] == 22
+    assert by_name["read"]["items"] == 22
+    assert sum(by_name[f"app-{i}"]["items"] for i in range(1, 5)) == 22
+    assert sum(by_name[f"app-{i}"]["errors"] for i in range(1, 5)) >= 1
+    assert by_name["close"]["items"] >= 20
+    assert all(t["waitSeconds"] > 0 for t in snap["threads"])
+    assert by_name["read"]["cpuSeconds"] >= 0
+    # stop the stream
+    server.send_command({"cmd": "metrics", "intervalMs": 0})
+    time.sleep(0.3)
+    server.control.settimeout(0.2)
+    try:
+        while server.control.recv(65536):
+            pass
+    except TimeoutError:
+        pass
+    server.control.settimeout(0.6)
+    with pytest.raises(TimeoutError):
+        server.control.recv(100)
+
+
+def test_connections_open_counts_live_connections(server_factory):
+    server = server_factory()
+    socks = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(5)]
+    time.sleep(0.2)
+    server.send_command({"cmd": "metrics", "intervalMs": 100})
+    snap = server.read_message(want="metrics")
+    assert snap["totals"]["connectionsOpen"] == 5
+    for sock in socks:
+        sock.close()
+    deadline = time.monotonic() + 5
+    while snap["totals"]["connectionsOpen"] and time.monotonic() < deadline:
+        snap = server.read_message(want="metrics")
+    assert snap["totals"]["connectionsOpen"] == 0
+
+
+def test_stats_endpoint_json_and_prometheus(server_factory):
+    port = free_port()
+    server = server_factory(config=f"STATS=127.0.0.1:{port}\n")
+    for _ in range(3):
+        server.request("GET", "/")
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("GET", "/stats")
+    response = conn.getresponse()
+    assert response.status == 200 and response.getheader("Content-Type") == "application/json"
+    snaps = json.loads(response.read())
+    assert len(snaps) == 1 and snaps[0]["totals"]["requests"] == 3
+    conn.request("GET", "/metrics")
+    text = conn.getresponse().read().decode()
+    assert 'server3_requests_total{worker="0"} 3' in text
+    assert 'server3_thread_items_total{worker="0",thread="app-1",role="app"}' in text
+    assert 'server3_request_duration_seconds_bucket{worker="0",le="+Inf"} 3' in text
+    conn.close()
+
+
+def test_metrics_off_still_counts_nothing_but_serves(server_factory):
+    server = server_factory(config="METRICS=off\n")
+    for _ in range(3):
+        assert server.request("GET", "/")[2] == b"Hello, world!"
+    server.send_command({"cmd": "metrics", "intervalMs": 100})
+    snap = server.read_message(want="metrics")
+    check_shape(snap)
+    assert snap["totals"]["requests"] == 0  # per-request accounting is off
