@@ -4,6 +4,7 @@ and turns import failures into one actionable line plus the place in the user's 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
 import sys
 import sysconfig
@@ -58,6 +59,12 @@ def forget_user_modules() -> None:
         filename = getattr(module, "__file__", None)
         if filename and os.path.realpath(filename).startswith(cwd) and _is_user_file(filename):
             del sys.modules[name]
+            # The bytecode cache is validated by mtime in whole seconds and size: an edit within the same
+            # second keeping the size would load stale code. Drop it; the import writes a fresh one.
+            try:
+                os.remove(importlib.util.cache_from_source(filename))
+            except (OSError, ValueError, NotImplementedError):
+                pass
 
 
 def load_app(module_name: str, callable_name: str = "application"):

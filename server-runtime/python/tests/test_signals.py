@@ -1,0 +1,88 @@
+"""Signals and lifecycle: SIGTERM/SIGINT drain in-flight requests (bounded by SHUTDOWN_TIMEOUT) and exit 0;
+SIGHUP reloads config and app (a broken one keeps the old app serving)."""
+
+import signal
+import socket
+import threading
+import time
+
+import pytest
+from conftest import start_server
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_stop_lets_in_flight_requests_finish(server_factory, signum):
+    server = server_factory(config="SHUTDOWN_TIMEOUT=10\n")
+    results = []
+    client = threading.Thread(target=lambda: results.append(server.request("GET", "/sleep?ms=800")))
+    client.start()
+    time.sleep(0.3)
+    idle = socket.create_connection(("127.0.0.1", server.port))  # an idle keep-alive client
+    time.sleep(0.1)
+    started = time.monotonic()
+    server.signal(signum)
+    assert server.read_message(want="stopping")["type"] == "stopping"
+    time.sleep(0.1)
+    with pytest.raises(OSError):  # no new connections once stopping
+        socket.create_connection(("127.0.0.1", server.port), timeout=1).close()
+    client.join(10)
+    assert results and results[0][0] == 200 and results[0][2] == b"slept"
+    assert server.wait(10) == 0
+    assert time.monotonic() - started < 3
+    idle.settimeout(2)
+    assert idle.recv(10) == b""  # the idle connection was closed, not left hanging
+    idle.close()
+
+
+def test_shutdown_timeout_bounds_the_wait(server_factory):
+    server = server_factory(config="SHUTDOWN_TIMEOUT=0.5\n")
+    sock = server.raw_socket()
+    sock.sendall(b"GET /sleep?ms=5000 HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.2)
+    started = time.monotonic()
+    server.signal(signal.SIGTERM)
+    assert server.wait(10) == 0
+    assert time.monotonic() - started < 4
+    sock.close()
+
+
+APP_V1 = """
+def application(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"version 1 " + environ["SERVER_NAME"].encode()]
+"""
+APP_V2 = APP_V1.replace("version 1", "version 2")
+
+
+def test_sighup_reloads_app_and_config(tmp_path):
+    (tmp_path / "reloadme.py").write_text(APP_V1)
+    server = start_server(tmp_path, app="reloadme", workdir=tmp_path)
+    try:
+        assert server.request("GET", "/")[2] == b"version 1 testserver.local"
+        (tmp_path / "reloadme.py").write_text(APP_V2)
+        config = server.config_path.read_text().replace("DOMAIN=testserver.local", "DOMAIN=other.local")
+        server.config_path.write_text(config)
+        server.signal(signal.SIGHUP)
+        assert server.read_message(want="reloaded")["type"] == "reloaded"
+        assert server.request("GET", "/")[2] == b"version 2 other.local"
+
+        # a broken app on reload: the old one keeps serving, the error is reported
+        (tmp_path / "reloadme.py").write_text("def application(:\n")
+        server.signal(signal.SIGHUP)
+        error = server.read_message(want="error")
+        assert error["kind"] == "app-import" and error["file"].endswith("reloadme.py")
+        assert server.request("GET", "/")[2] == b"version 2 other.local"
+        assert server.proc.poll() is None
+    finally:
+        server.signal(signal.SIGTERM)
+        assert server.wait(10) == 0
+        server.kill()
+
+
+def test_sighup_with_a_broken_config_keeps_running(server_factory):
+    server = server_factory()
+    server.config_path.write_text("PORT=nonsense\n")
+    server.signal(signal.SIGHUP)
+    error = server.read_message(want="error")
+    assert error["kind"] == "config-invalid"
+    assert server.request("GET", "/")[2] == b"Hello, world!"
