@@ -150,6 +150,17 @@ describe('config language features over LSP', () => {
     assert.deepEqual(brief(await client.diagnostics(uri)), []);
   });
 
+  test('quick fix: a missing APP is filled in with a workspace wsgi module that defines application', async () => {
+    const uri = await open('HOST=127.0.0.1\n');
+    const fix = (await actions(uri, 0, 0)).find((a) => a.title.startsWith('Add the missing required fields'));
+    assert.ok(fix);
+    assert.equal(
+      await apply(uri, fix),
+      'HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=1024\nAPP=hello.wsgi\nDOMAIN=localhost\n',
+    );
+    assert.deepEqual(brief(await client.diagnostics(uri)), []);
+  });
+
   test('quick fix: a misspelt key and a lower-case key are renamed', async () => {
     const uri = await open(GOOD.replace('HOST', 'HSOT').replace('PORT', 'port'));
     const rename = (await actions(uri, 0, 1)).find((a) => a.title === 'Change HSOT to HOST');

@@ -1,6 +1,7 @@
 /**
  * Quick fixes, computed from the problems of the current text (not from what the client sends back):
- *  - missing-required: add every missing required field with its default, at the end of the file;
+ *  - missing-required: add every missing required field with its default, at the end of the file (APP gets
+ *    the first workspace module that defines the callable, when the caller found one);
  *  - unknown-key / wrong-case-key with a suggestion: rename the key;
  *  - duplicate-key: remove the line that has no effect;
  *  - a bad or empty value: set the field's default; non-loopback-host: listen on 127.0.0.1 only.
@@ -42,6 +43,7 @@ export function codeActions(
   parsed: ParsedConfig,
   problems: Problem[],
   range: Range,
+  appModule?: string,
 ) {
   const actions: CodeAction[] = [];
   const eol = text.includes('\r\n') ? '\r\n' : '\n';
@@ -67,7 +69,7 @@ export function codeActions(
         appendLines(
           parsed,
           eol,
-          fields.map((f) => `${f.name}=${defaultText(f)}`),
+          fields.map((f) => `${f.name}=${f.name === 'APP' && appModule ? appModule : defaultText(f)}`),
         ),
       ],
       true,

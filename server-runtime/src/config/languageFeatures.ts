@@ -84,11 +84,19 @@ export function registerLanguageFeatures(
     return doc ? hoverAt(doc.getText(), params.position) : null;
   });
 
-  connection.onCodeAction((params) => {
+  connection.onCodeAction(async (params) => {
     const doc = configDocument(params.textDocument.uri);
     if (!doc) return [];
     const { parsed, problems } = validateDocument(doc);
-    return codeActions(doc.uri, doc.getText(), parsed, problems, params.range);
+    // A missing APP is filled in with a module of the config's folder that defines `application`, if any
+    // (a `wsgi` module first: that is where Django and most tutorials put it).
+    let appModule: string | undefined;
+    const configDir = documentPlace(doc.uri, workspaceFolders).configDir;
+    if (configDir && !parsed.entries.some((e) => e.key === 'APP')) {
+      const modules = await modulesDefining(configDir, 'application');
+      appModule = modules.find((m) => /(^|\.)wsgi$/.test(m)) ?? modules[0];
+    }
+    return codeActions(doc.uri, doc.getText(), parsed, problems, params.range, appModule);
   });
 
   connection.onDocumentFormatting((params) => {
