@@ -142,6 +142,25 @@ describe('supervisor', () => {
     assert.equal(rec.logs.filter((l) => l.stream !== 'supervisor').length, 0, 'no Python process ran');
   });
 
+  it('stops a server that is still starting (hanging import) without waiting for the start timeout', async () => {
+    const rec = makeSupervisor();
+    cleanups.push(() => rec.supervisor.stopAll());
+    const app = makeApp('import time\n\ntime.sleep(30)\n', await findFreePort());
+    const starting = rec.supervisor.start(startParams(app.config, app.dir));
+    const id = app.config;
+    await waitFor('the process to be spawned', () => rec.supervisor.get(id)?.pid);
+    const pid = rec.supervisor.get(id)!.pid!;
+    const began = Date.now();
+    const stopped = await rec.supervisor.stop(id);
+    assert.ok(Date.now() - began < 4000, `stop took ${Date.now() - began} ms`);
+    assert.equal(stopped.state, 'stopped');
+    assert.equal(stopped.error, undefined);
+    const started = await starting;
+    assert.equal(started.state, 'stopped');
+    assert.equal(started.error, undefined, 'a stop is not a failed start');
+    assert.equal(isAlive(pid), false);
+  });
+
   it('reports a missing interpreter', async () => {
     const rec = makeSupervisor();
     const app = makeApp(helloApp('x'), await findFreePort());

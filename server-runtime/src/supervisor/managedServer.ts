@@ -31,6 +31,10 @@ export class ManagedServer {
   private queue: Promise<unknown> = Promise.resolve();
   private metricsIntervalMs = 0;
   private userStopped = false;
+  /** A stop was requested and has not run yet (see stop()). */
+  private stopPending = false;
+  /** Between spawn and ready/failure. */
+  private launching = false;
   private disposed = false;
 
   constructor(
@@ -67,10 +71,15 @@ export class ManagedServer {
   }
 
   stop(): Promise<ServerInfo> {
+    // A start still waiting for "ready" (a slow or hanging import) is cut short instead of making Stop wait
+    // for the start timeout; a start queued behind it is skipped.
+    this.stopPending = true;
+    if (this.launching && this.process && !this.process.hasExited) this.process.signal('SIGTERM');
     return this.enqueue(async () => {
       this.userStopped = true;
       await this.closeWatcher();
       if (this.process && !this.process.hasExited) await this.stopProcess('stopping');
+      this.stopPending = false;
       this.update({ state: 'stopped', error: undefined });
       return this.snapshot;
     });
@@ -166,14 +175,18 @@ export class ManagedServer {
 
   /** Validates, spawns and waits until the runtime says ready (or fails). Runs inside the queue. */
   private async launch(state: 'starting' | 'restarting'): Promise<ServerInfo> {
+    if (this.stopPending) return this.snapshot;
     this.update({ state, error: undefined, url: undefined, pid: undefined });
     const problem = await this.options.validate(this.configPath);
     if (problem) {
       this.update({ state: 'stopped', error: problem });
       return this.snapshot;
     }
-    const outcome = await this.spawnAndWait();
-    if ('error' in outcome) {
+    this.launching = true;
+    const outcome = await this.spawnAndWait().finally(() => (this.launching = false));
+    if ('error' in outcome && this.stopPending) {
+      this.update({ state: 'stopped', error: undefined, pid: undefined });
+    } else if ('error' in outcome) {
       this.update({ state: 'stopped', error: outcome.error, pid: undefined });
     } else {
       const r = outcome.ready;
