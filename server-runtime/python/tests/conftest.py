@@ -23,6 +23,8 @@ import pytest
 TESTS_DIR = Path(__file__).resolve().parent
 PYTHON_DIR = TESTS_DIR.parent
 REPO_DIR = PYTHON_DIR.parent.parent
+if str(PYTHON_DIR) not in sys.path:  # test_parser.py imports the runtime's parser directly
+    sys.path.insert(0, str(PYTHON_DIR))
 BASE_CONFIG = "HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=128\nDOMAIN=testserver.local\n"
 
 
