@@ -137,6 +137,17 @@ describe('config language features over LSP', () => {
     assert.equal(none, null);
   });
 
+  test('hover on an unknown key says which key it probably meant', async () => {
+    const uri = await open(GOOD + 'APP_THRAEDS=8\n');
+    const hover = await client.connection.sendRequest(HoverRequest.type, {
+      textDocument: { uri },
+      position: { line: 5, character: 3 },
+    });
+    const value = (hover?.contents as MarkupContent).value;
+    assert.match(value, /did you mean \*\*APP_THREADS\*\*/);
+    assert.match(value, /Threads in stage 3/);
+  });
+
   test('quick fix: add every missing required field with its default', async () => {
     const uri = await open('# my server\nHOST=127.0.0.1\nAPP=hello.wsgi');
     const fix = (await actions(uri, 0, 0)).find((a) => a.title.startsWith('Add the missing required fields'));

@@ -4,6 +4,7 @@
  */
 import { CompletionItemKind, InsertTextFormat, type CompletionItem } from 'vscode-languageserver/node';
 import { fieldMarkdown, fieldSummary } from './docs';
+import { readSomaxconn } from './fileChecks';
 import { commentStart, isBlank, parseConfig } from './parse';
 import { defaultText, FIELD_BY_NAME, FIELDS, type FieldSpec } from './schema';
 
@@ -109,6 +110,12 @@ async function valueCandidates(
     case 'identifier':
       return byDefault(['application', 'app']);
     default: {
+      if (spec.name === 'SOCKET_BACKLOG') {
+        const somaxconn = readSomaxconn();
+        const values = byDefault([defaultText(spec), spec.example]);
+        if (somaxconn) values.push([String(somaxconn), "the kernel's cap (net.core.somaxconn)"]);
+        return values;
+      }
       const values = [defaultText(spec), spec.example].filter(
         (v, i, all) => v !== '' && all.indexOf(v) === i,
       );
