@@ -20,6 +20,16 @@ def _peers(results: list[dict], workload: str, peer_names: set[str]) -> dict[str
     }
 
 
+def _serves_all_held(info: dict | None) -> bool:
+    held = (info or {}).get("held")
+    return bool(held) and held["served_200"] == held["connections"]
+
+
+def _held_text(info: dict | None) -> str:
+    held = (info or {}).get("held") or {}
+    return f"{held.get('served_200', '?')}/{held.get('connections', '?')}"
+
+
 def _verdict(name: str, met: bool | None, detail: str) -> dict:
     return {"target": name, "met": met, "detail": detail}
 
@@ -56,19 +66,29 @@ def check_targets(
         )
 
     for key in ("hello_ka_c256_p1", "sleep10_c256_p1"):
-        ours, peers = _ok(results, key, "ours"), _peers(results, key, peer_names)
+        ours = _ok(results, key, "ours")
+        # A peer whose requests timed out has no meaningful p99: wrk leaves timeouts out (and may report 0).
+        peers = {
+            n: s
+            for n, s in _peers(results, key, peer_names).items()
+            if s["rps_min"] > 0 and s["p99_ms"] > 0 and not s["socket_errors"]
+        }
         name = f"{key}: ours p99 no worse than any peer"
         if not ours or not peers:
             out.append(_verdict(name, None, "ours or no peer measured"))
             continue
         best_name, best = min(peers.items(), key=lambda kv: kv[1]["p99_ms"])
-        out.append(
-            _verdict(
-                name,
-                ours["p99_ms"] <= best["p99_ms"],
-                f"ours {ours['p99_ms']} ms, best {best_name} {best['p99_ms']} ms",
+        detail = f"ours {ours['p99_ms']} ms, best {best_name} {best['p99_ms']} ms"
+        # wrk only times answered requests: a peer that serves a few of the 256 connections at a time (see the
+        # held-connections column) shows the latency of those few. Name the best peer that serves all 256 too.
+        fair = {n: s for n, s in peers.items() if _serves_all_held(servers.get(n))}
+        if fair and best_name not in fair:
+            fair_name, fair_best = min(fair.items(), key=lambda kv: kv[1]["p99_ms"])
+            detail += (
+                f" (answers {_held_text(servers.get(best_name))} held conns); best of those answering all"
             )
-        )
+            detail += f" 256: {fair_name} {fair_best['p99_ms']} ms"
+        out.append(_verdict(name, ours["p99_ms"] <= best["p99_ms"], detail))
 
     held = (servers.get("ours") or {}).get("held")
     out.append(
