@@ -84,6 +84,22 @@ export function render() {
     out.push(facts.join(' · ') + '.');
   }
   out.push('');
+  out.push('## In VS Code');
+  out.push('');
+  out.push(
+    '- **Errors as you type**, each on its exact span, with the problem code (list below).',
+    '- **Completion** (Ctrl+Space): keys, the missing required ones first and the ones already set left out;',
+    '  values where they are known: enum values, booleans, loopback hosts, the modules of the folder that',
+    '  define `application` (or APP_CALLABLE) for APP.',
+    "- **Hover** on a key or value: the field's description, default, range and an example; on an unknown key,",
+    '  the key it probably meant.',
+    '- **Quick fixes** (Ctrl+.): add every missing required field with its default, rename a misspelt or',
+    "  lower-case key, remove a duplicate line that has no effect, set a bad value to the field's default, listen",
+    '  on 127.0.0.1 instead of a network address.',
+    '- **Format Document**: canonical `KEY=VALUE` lines; comments and lines it does not understand are kept.',
+    '- **Outline** and breadcrumbs: one entry per key.',
+  );
+  out.push('');
   out.push('## Problems');
   out.push('');
   out.push(
