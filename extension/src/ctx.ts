@@ -13,6 +13,7 @@ import {
   MetricsNotification,
   ServerStateNotification,
   SetMetricsSubscriptionRequest,
+  UpdateServerOptionsRequest,
   type ServerInfo,
 } from '../../server-runtime/src/protocol';
 import { createClient } from './client';
@@ -51,6 +52,11 @@ export class Ctx implements vscode.Disposable {
       this.serversChanged,
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('server3')) void this.pushSettings();
+        if (
+          e.affectsConfiguration('server3.autoRestart') ||
+          e.affectsConfiguration('server3.autoRestartDelay')
+        )
+          void this.pushServerOptions();
       }),
     );
   }
@@ -103,6 +109,22 @@ export class Ctx implements vscode.Disposable {
       await this.languageClient.sendRequest(ConfigureSupervisorRequest, {
         stopTimeoutMs: this.config.stopTimeoutMs,
       });
+  }
+
+  /** Auto-restart settings apply to running servers at once, each with the value of its own folder. */
+  private async pushServerOptions(): Promise<void> {
+    const client = this.languageClient;
+    if (!client?.isRunning()) return;
+    for (const server of this.list()) {
+      const scope = vscode.Uri.parse(server.configUri);
+      await client
+        .sendRequest(UpdateServerOptionsRequest, {
+          id: server.id,
+          autoRestart: this.config.autoRestart(scope),
+          autoRestartDelayMs: this.config.autoRestartDelayMs(scope),
+        })
+        .catch(() => undefined);
+    }
   }
 
   /** Records a server's new state (from a notification or a request's answer). */

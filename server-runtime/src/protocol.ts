@@ -80,6 +80,15 @@ export interface ServerIdParams {
 }
 export const StopRequest = new RequestType<ServerIdParams, ServerInfo, void>('server3/stop');
 export const RestartRequest = new RequestType<ServerIdParams, ServerInfo, void>('server3/restart');
+/** Settings that change while a server runs (the user toggled server3.autoRestart or its delay). */
+export interface ServerOptionsParams {
+  id: string;
+  autoRestart: boolean;
+  autoRestartDelayMs: number;
+}
+export const UpdateServerOptionsRequest = new RequestType<ServerOptionsParams, ServerInfo, void>(
+  'server3/updateServerOptions',
+);
 export const ListServersRequest = new RequestType0<ServerInfo[], void>('server3/listServers');
 
 /** Views subscribe while visible; an empty `ids` (or intervalMs 0) stops the metrics stream. */

@@ -57,6 +57,27 @@ describe('supervisor lifetime', () => {
     assert.equal(rec.supervisor.list()[0].pid, restarted.pid);
   });
 
+  it('follows the auto-restart setting while running (off: changes are ignored)', async () => {
+    const rec = makeSupervisor();
+    cleanups.push(() => rec.supervisor.stopAll());
+    const port = await findFreePort();
+    const app = makeApp(helloApp('v1'), port);
+    const first = await rec.supervisor.start(startParams(app.config, app.dir, { autoRestart: false }));
+    await rec.supervisor.updateOptions({ id: first.id, autoRestart: true, autoRestartDelayMs: 100 });
+    await rec.supervisor.get(first.id)!.watcherReady();
+    fs.writeFileSync(path.join(app.dir, 'app.py'), helloApp('v2'));
+    const second = await waitFor('restart once auto-restart was switched on', () => {
+      const s = rec.supervisor.list()[0];
+      return s.state === 'running' && s.pid !== first.pid && s;
+    });
+    assert.equal((await get(`http://127.0.0.1:${port}/`)).body, 'v2');
+
+    await rec.supervisor.updateOptions({ id: first.id, autoRestart: false, autoRestartDelayMs: 100 });
+    fs.writeFileSync(path.join(app.dir, 'app.py'), helloApp('v3'));
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(rec.supervisor.list()[0].pid, second.pid, 'no restart while auto-restart is off');
+  });
+
   it('keeps the old server running when a changed config is broken, and says why', async () => {
     const rec = makeSupervisor();
     cleanups.push(() => rec.supervisor.stopAll());

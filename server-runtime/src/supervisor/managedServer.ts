@@ -104,6 +104,18 @@ export class ManagedServer {
     });
   }
 
+  /** Auto-restart settings changed: the watcher follows at once (a user stop still keeps it off). */
+  async updateOptions(autoRestart: boolean, autoRestartDelayMs: number): Promise<ServerInfo> {
+    const changed =
+      autoRestart !== this.params.autoRestart || autoRestartDelayMs !== this.params.autoRestartDelayMs;
+    this.params = { ...this.params, autoRestart, autoRestartDelayMs };
+    if (changed) {
+      await this.closeWatcher();
+      if (!this.userStopped) this.syncWatcher();
+    }
+    return this.snapshot;
+  }
+
   setMetricsInterval(intervalMs: number): void {
     if (intervalMs === this.metricsIntervalMs) return;
     this.metricsIntervalMs = intervalMs;

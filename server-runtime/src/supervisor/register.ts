@@ -17,6 +17,7 @@ import {
   SetMetricsSubscriptionRequest,
   StartRequest,
   StopRequest,
+  UpdateServerOptionsRequest,
 } from '../protocol';
 import { LogRelay } from './logRelay';
 import { Supervisor } from './supervisor';
@@ -57,6 +58,7 @@ export function registerSupervisor(
   connection.onRequest(StartRequest, (params) => supervisor.start(params));
   connection.onRequest(StopRequest, ({ id }) => supervisor.stop(id));
   connection.onRequest(RestartRequest, ({ id }) => supervisor.restart(id));
+  connection.onRequest(UpdateServerOptionsRequest, (params) => supervisor.updateOptions(params));
   connection.onRequest(ListServersRequest, () => supervisor.list());
   connection.onRequest(SetMetricsSubscriptionRequest, (params) => supervisor.setMetricsSubscription(params));
   connection.onRequest(ConfigureSupervisorRequest, (settings) => supervisor.configure(settings));

@@ -10,6 +10,7 @@ import type {
   MetricsSubscriptionParams,
   ServerError,
   ServerInfo,
+  ServerOptionsParams,
   StartParams,
   SupervisorSettings,
 } from '../protocol';
@@ -75,6 +76,10 @@ export class Supervisor {
 
   restart(id: string): Promise<ServerInfo> {
     return this.require(id).restart();
+  }
+
+  updateOptions(params: ServerOptionsParams): Promise<ServerInfo> {
+    return this.require(params.id).updateOptions(params.autoRestart, params.autoRestartDelayMs);
   }
 
   list(): ServerInfo[] {
