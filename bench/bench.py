@@ -171,6 +171,15 @@ class Bench:
                         )
                     else:
                         print(f"  {w.key}: FAILED {s['failed']}")
+                self.check_still_answers(server, app, processes, run)
+
+    def check_still_answers(self, server, app: str, processes: int, running: RunningServer):
+        """A server that a load left wedged (lost wake-ups, leaked connections) must not pass as healthy."""
+        name, ok, detail = checks.check_hello(running.port)
+        label = f"{app}, {processes} proc: GET / still answers after the loads"
+        self.servers[server.name].setdefault("checks", []).append({"name": label, "ok": ok, "detail": detail})
+        if not ok:
+            print(f"  CHECK FAILED {server.name}: {label}: {detail}")
 
     def metrics_on_off(self):
         """Ours with METRICS=off and =on, both running, wrk alternating between them (noise hits both)."""
