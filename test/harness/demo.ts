@@ -35,10 +35,20 @@ async function main(): Promise<void> {
   let stopping = false;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
+      if (!stopping) console.log(`demo: ${signal}: stopping code-server and everything it started`);
       stopping = true;
-      console.log(`demo: ${signal}: stopping code-server and everything it started`);
     });
   }
+  // `npm start` runs us under npm -> sh; a SIGTERM sent to npm alone kills npm and sh without reaching us, and we
+  // would be re-parented to init. So a changed parent process also means: stop.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent && !stopping) {
+      stopping = true;
+      console.log('demo: the parent process (npm) is gone: stopping code-server and everything it started');
+      process.kill(process.pid, 'SIGTERM');
+    }
+  }, 500).unref();
   cs.process.on('exit', (code, signal) => {
     if (stopping) return;
     console.error(`demo: code-server exited (code ${code}, signal ${signal})`);
