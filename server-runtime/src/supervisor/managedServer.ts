@@ -3,12 +3,18 @@
  * Operations run one at a time (a queue), so a file change arriving during a stop cannot start a second
  * process on the same port. Every state change is reported through `onState`.
  */
-import type { ServerError, ServerInfo, ServerState, StartParams } from '../protocol';
+import type {
+  LogParams,
+  MetricsSnapshot,
+  ServerError,
+  ServerInfo,
+  ServerState,
+  StartParams,
+} from '../protocol';
 import { describeExit, describeRuntimeError, describeSpawnError } from './errors';
 import { DebouncedFileWatcher } from './fileWatcher';
 import type { ReadyMessage, RuntimeMessage } from './runtimeMessages';
 import { RuntimeProcess } from './runtimeProcess';
-import type { LogParams, MetricsSnapshot } from '../protocol';
 
 export interface ManagedServerOptions {
   runtimePath: string;
