@@ -37,6 +37,10 @@ let selected: string | undefined = vscode.getState()?.selected;
 let drawPending = false;
 
 function legend(element: HTMLElement, names: string[]): void {
+  // Rebuilt only when the thread names change, not on every frame.
+  const key = names.join('\n');
+  if (element.dataset.names === key) return;
+  element.dataset.names = key;
   element.replaceChildren(
     ...names.map((name, i) => {
       const entry = document.createElement('span');
