@@ -27,10 +27,11 @@ export async function completeAt(
   const line = parsed.texts[pos.line] ?? '';
   const before = line.slice(0, pos.character);
   const first = before.search(/[^ \t]/);
-  if (first >= 0 && before[first] === '#') return [];
+  if (first >= 0 && before[first] === '#') return []; // in a comment line
   const hash = commentStart(line, Math.max(first, 0));
-  if (hash >= 0 && pos.character > hash) return [];
+  if (hash >= 0 && pos.character > hash) return []; // in a trailing comment
   const equals = before.indexOf('=');
+  // Before any `=`: the key. After it: a value of that key, replacing the whole value already there.
   if (equals < 0) return completeKeys(parsed.entries, line, pos, first < 0 ? pos.character : first);
   const key = before.slice(0, equals).trim();
   const spec = FIELD_BY_NAME.get(key);
