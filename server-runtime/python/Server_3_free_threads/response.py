@@ -24,6 +24,9 @@ JOIN_LIMIT = 64 * 1024  # smaller pending output is joined into one bytes and se
 IOV_MAX = 512
 
 _STATUS_LINES: dict[str, bytes] = {}
+# (status, tuple(headers)) -> validated, encoded header lines: apps repeat the same headers. Shared by the
+# app threads; dict get/set are atomic, and a racing double computation gives the same value.
+_HEAD_CACHE: dict[tuple, tuple[bytes, int | None, bool]] = {}
 _date_cache: tuple[int, bytes] = (0, b"")
 
 
@@ -150,26 +153,23 @@ class Response:
         code = self.status_code
         request = self.request
         self.no_body = request.method == "HEAD" or code < 200 or code in (204, 304)
-        lines = []
-        for header in self.headers:
-            name, value = header
-            if type(name) is not str or type(value) is not str:
-                raise TypeError(f"WSGI header names and values must be str, got {header!r}")
-            lower = name.lower()
-            if lower == "content-length":
-                if not value.isdigit():
-                    raise ValueError(f"invalid Content-Length {value!r} from the app")
-                self.content_length = int(value)
-            elif lower in _HOP_BY_HOP or lower == "transfer-encoding":
-                if lower == "connection" and value.lower() == "close":
-                    self.keep_alive = False
-                    continue
-                raise ValueError(f"the app set the hop-by-hop header {name!r}; the server handles it")
-            lines.append(f"{name}: {value}\r\n")
-        text = "".join(lines)
-        if text.count("\n") != len(lines) or text.count("\r") != len(lines):
-            raise ValueError("a response header contains CR or LF (header injection)")
-        parts = [status_line(self.status), text.encode("latin-1"), date_header()]
+        try:
+            key = (self.status, tuple(self.headers))
+            cached = _HEAD_CACHE.get(key)
+        except TypeError:  # unhashable (lists instead of tuples): validate and encode every time
+            key = cached = None
+        if cached is None:
+            cached = self._encode_headers()
+            if key is not None:
+                if len(_HEAD_CACHE) >= 1024:
+                    _HEAD_CACHE.clear()
+                _HEAD_CACHE[key] = cached
+        encoded, content_length, close = cached
+        if content_length is not None:
+            self.content_length = content_length
+        if close:
+            self.keep_alive = False
+        parts = [status_line(self.status), encoded, date_header()]
         if self.content_length is None and not (code < 200 or code in (204, 304)):
             if self.known_length is not None:
                 self.content_length = self.known_length
@@ -187,6 +187,31 @@ class Response:
         else:
             parts.append(b"\r\n")
         return b"".join(parts)
+
+    def _encode_headers(self) -> tuple[bytes, int | None, bool]:
+        """Validates the app's headers: (encoded lines, Content-Length or None, app asked to close)."""
+        content_length = None
+        close = False
+        lines = []
+        for header in self.headers:
+            name, value = header
+            if type(name) is not str or type(value) is not str:
+                raise TypeError(f"WSGI header names and values must be str, got {header!r}")
+            lower = name.lower()
+            if lower == "content-length":
+                if not (value.isascii() and value.isdigit()):
+                    raise ValueError(f"invalid Content-Length {value!r} from the app")
+                content_length = int(value)
+            elif lower in _HOP_BY_HOP or lower == "transfer-encoding":
+                if lower == "connection" and value.lower() == "close":
+                    close = True
+                    continue
+                raise ValueError(f"the app set the hop-by-hop header {name!r}; the server handles it")
+            lines.append(f"{name}: {value}\r\n")
+        text = "".join(lines)
+        if text.count("\n") != len(lines) or text.count("\r") != len(lines):
+            raise ValueError("a response header contains CR or LF (header injection)")
+        return text.encode("latin-1"), content_length, close
 
     def _queue_head(self) -> None:
         head = self._build_head()
