@@ -1,8 +1,8 @@
 /**
  * "The user's day", only through the real UI of VS Code (code-server + Chromium) with the installed .vsix:
  * open the config, F1 -> Server 3: Start, see the status bar say running, send real HTTP requests to the app,
- * F1 -> Server 3: Show Live Metrics and watch the request count rise in the webview, F1 -> Server 3: Stop, see it
- * stopped and the port closed. A screenshot is taken after every step (.test-artifacts/screenshots/usersDay-*).
+ * F1 -> Server 3: Show Live Metrics and watch the request count rise in the webview, see the server and its
+ * threads in the Threads view, F1 -> Server 3: Stop, see it stopped and the port closed. A screenshot is taken after every step (.test-artifacts/screenshots/usersDay-*).
  *
  * DOM contract of the metrics webview: the header comment of extension/src/metricsPanel.ts.
  */
@@ -76,6 +76,17 @@ export default async function usersDay(page: Page, ctx: UiContext): Promise<void
         `the panel's request count did not rise from ${before} to >= ${before + 50}`,
       );
       ctx.log(`panel: ${await requestsInPanel(page)} requests`);
+    });
+
+    await ctx.step('Threads view lists the server and its threads', async () => {
+      // DOM contract: the header comment of extension/src/threadsTree.ts (aria label "<label>: <description>").
+      await runCommand(page, 'Server 3: Focus on Threads View');
+      const server = page.locator('.monaco-list-row[aria-label^=".config_server: running"]').first();
+      await server.waitFor({ timeout: 10_000 });
+      if ((await server.getAttribute('aria-expanded')) === 'false') await server.click();
+      for (const thread of ['accept', 'read', 'app-1', 'close']) {
+        await page.locator(`.monaco-list-row[aria-label^="${thread}:"]`).first().waitFor({ timeout: 10_000 });
+      }
     });
 
     await ctx.step('F1 Server 3: Stop', () => runCommand(page, 'Server 3: Stop'));
