@@ -47,6 +47,7 @@ async function metricsScreenshot(page: Page, appPort: number): Promise<void> {
   await waitForStatusBar(page, /Server 3: running/, 30_000);
   await runCommand(page, 'Server 3: Show Live Metrics');
   await webviewFrame(page).locator('#summary').waitFor({ state: 'visible', timeout: 15_000 });
+  await runCommand(page, 'Server 3: Focus on Threads View'); // the tree beside the panel: both live views at once
   const traffic = continuousTraffic(appPort);
   try {
     await page.waitForTimeout(TRAFFIC_SECONDS * 1000);
