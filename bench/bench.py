@@ -262,6 +262,7 @@ def main(argv=None) -> int:
 
     for w in plan:
         print(report.workload_table(w, [r for r in bench.results if r["workload"] == w.key]))
+    print(report.summary_table(plan, bench.results, peer_names))
     print(report.servers_table(bench.servers))
     if not args.quick:
         print(targets.targets_table(verdicts))

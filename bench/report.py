@@ -78,3 +78,27 @@ def servers_table(servers: dict) -> str:
             ]
         )
     return "\n## per server: idle memory, 256 held keep-alive connections, correctness\n" + _table(rows)
+
+
+def summary_table(plan: list[Workload], results: list[dict], peer_names: set[str]) -> str:
+    """One line per workload: ours, the fastest peer, nginx, and the ratios the targets are about."""
+    rows = [
+        ["workload", "ours req/s", "ours p99 ms", "fastest peer", "ours/peer", "nginx req/s", "ours/nginx"]
+    ]
+    for w in plan:
+        here = {r["server"]: r["summary"] for r in results if r["workload"] == w.key and r["status"] == "ok"}
+        ours, nginx = here.get("ours"), here.get("nginx")
+        peers = {n: s for n, s in here.items() if n in peer_names}
+        best_name, best = max(peers.items(), key=lambda kv: kv[1]["rps"]) if peers else ("-", None)
+        rows.append(
+            [
+                w.key,
+                f"{ours['rps']:.0f} ±{ours['spread_pct'] / 2:.0f}%" if ours else "not measured",
+                f"{ours['p99_ms']:.1f}" if ours else "-",
+                f"{best_name} {best['rps']:.0f}" if best else "-",
+                f"{ours['rps'] / best['rps']:.2f}" if ours and best else "-",
+                f"{nginx['rps']:.0f}" if nginx else "-",
+                f"{ours['rps'] / nginx['rps']:.2f}" if ours and nginx else "-",
+            ]
+        )
+    return "\n## summary: ours vs the fastest peer and nginx\n" + _table(rows)
