@@ -40,7 +40,7 @@ def build_arg_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"Server_3_free_threads {__version__}")
     # internal: set by the WORKERS supervisor for its worker processes
-    parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-index", type=int, default=None, help=argparse.SUPPRESS)
     return parser
 
 

@@ -97,7 +97,8 @@ def run(args, control) -> int:
         LOG.info("no config given (configfile=PATH or --config PATH): test mode, serving a test page")
 
     port = args.port if args.port is not None else settings.port
-    if settings.workers > 1 and args.worker_index == 0:
+    is_worker = args.worker_index is not None
+    if settings.workers > 1 and not is_worker:
         from .workers import run_master
 
         return run_master(args, settings, config_path, port, control)
@@ -111,9 +112,7 @@ def run(args, control) -> int:
         raise StartupError(3, "app-import", lines, error.traceback_text, error.file, error.line) from None
 
     try:
-        listener = bind_listener(
-            settings.host, port, settings.socket_backlog, reuse_port=args.worker_index > 0
-        )
+        listener = bind_listener(settings.host, port, settings.socket_backlog, reuse_port=is_worker)
     except AddressInUse as error:
         raise StartupError(
             4, "port-in-use", [f"{error}; free the port or set another PORT (or --port N)"]
@@ -128,7 +127,7 @@ def run(args, control) -> int:
         config_path=config_path,
         port_override=args.port,
         control=control,
-        worker=args.worker_index,
+        worker=args.worker_index or 0,
         workers=max(1, settings.workers),
     )
     stats = None
@@ -137,7 +136,7 @@ def run(args, control) -> int:
         control.on_eof = server.request_stop
     server.install_signal_handlers()
     server.start()
-    if settings.stats and args.worker_index == 0:
+    if settings.stats and not is_worker:  # with WORKERS>1 the master serves STATS for all
         from .stats_http import StatsServer
 
         try:

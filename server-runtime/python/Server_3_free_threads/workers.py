@@ -1,0 +1,316 @@
+"""WORKERS=N: a small supervisor ("master") process running N server processes that share the port through
+SO_REUSEPORT (the kernel spreads new connections over them), so an app uses every core under the GIL.
+
+- The master reserves the port first (bound with SO_REUSEPORT, never listening, so it gets no connections):
+  `--port 0` then means one ephemeral port for all workers, and "address in use" is found before any
+  worker starts (exit 4).
+- Each worker is `python -m Server_3_free_threads --config ... --port P --worker-index i --control-fd N`,
+  with a socketpair to the master as its control channel. A worker whose master dies sees EOF and stops.
+- The master relays on its own control channel (see control.py): one "ready" once every worker is ready,
+  each worker's "metrics" lines as they come (whole lines, one locked write each, so they never
+  interleave; each carries its worker index and pid), "reloaded"/"error" lines. Supervisor commands are
+  forwarded to every worker.
+- SIGTERM/SIGINT: stop the workers gracefully (they drain in-flight requests) and exit 0. SIGHUP: every
+  worker reloads. A worker that fails at startup stops the master with the worker's exit code; a worker that
+  dies later is restarted (given up after 5 quick failures in a row).
+- STATS, when set, is served by the master from the workers' latest snapshots.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import platform
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+
+from .handoff import Wakeup
+from .logs import LOG
+from .server import gil_enabled
+
+
+class _Worker:
+    def __init__(self, index: int) -> None:
+        self.index = index
+        self.proc: subprocess.Popen | None = None
+        self.sock: socket.socket | None = None
+        self.buffer = b""
+        self.ready: dict | None = None
+        self.started = 0.0
+        self.quick_failures = 0
+        self.last_error: dict | None = None
+        self.last_metrics: dict | None = None
+
+
+def reserve_port(host: str, port: int) -> socket.socket:
+    from .server import AddressInUse
+
+    infos = socket.getaddrinfo(host, port, family=0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    try:
+        sock.bind(address)  # fails if anyone else holds the port (SO_REUSEPORT needs it on both sockets)
+    except OSError as error:
+        sock.close()
+        if error.errno == errno.EADDRINUSE:
+            raise AddressInUse(f"{host}:{port} is already in use (another server runs there?)") from None
+        raise
+    return sock
+
+
+class Master:
+    def __init__(self, args, settings, config_path: str, reserved: socket.socket, control) -> None:
+        self.args = args
+        self.settings = settings
+        self.config_path = config_path
+        self.reserved = reserved
+        self.host, self.port = reserved.getsockname()[:2]
+        self.control = control
+        self.workers = [_Worker(i) for i in range(settings.workers)]
+        self.wakeup = Wakeup()
+        self.stop_requested = False
+        self.reload_requested = False
+        self.announced = False
+        self._lock = threading.Lock()
+
+    # ---- signals and supervisor commands ----
+
+    def request_stop(self) -> None:
+        self.stop_requested = True
+        self.wakeup.wake()
+
+    def request_reload(self) -> None:
+        self.reload_requested = True
+        self.wakeup.wake()
+
+    def worker_metrics_command(self) -> bytes:
+        """Workers stream metrics while the supervisor asks, or every second for the STATS endpoint."""
+        interval_ms = self.control.interval * 1000 if self.control is not None else 0
+        if not interval_ms and self.settings.stats:
+            interval_ms = 1000
+        return (json.dumps({"cmd": "metrics", "intervalMs": interval_ms}) + "\n").encode()
+
+    def forward_command(self, message: dict, line: bytes) -> None:
+        is_metrics = message.get("cmd") == "metrics"
+        data = self.worker_metrics_command() if is_metrics else line.rstrip(b"\n") + b"\n"
+        for worker in self.workers:
+            self._send_to(worker, data)
+
+    def _send_to(self, worker: _Worker, data: bytes) -> None:
+        if worker.sock is None:
+            return
+        try:
+            worker.sock.sendall(data)
+        except OSError:
+            pass
+
+    def snapshots(self) -> list[dict]:
+        return [w.last_metrics for w in self.workers if w.last_metrics is not None]
+
+    # ---- workers ----
+
+    def spawn(self, worker: _Worker) -> None:
+        ours, theirs = socket.socketpair()
+        command = [
+            sys.executable, "-m", "Server_3_free_threads",
+            "--config", self.config_path,
+            "--port", str(self.port),
+            "--worker-index", str(worker.index),
+            "--control-fd", str(theirs.fileno()),
+        ]  # fmt: skip
+        worker.proc = subprocess.Popen(command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        theirs.close()
+        worker.sock = ours
+        worker.buffer = b""
+        worker.ready = None
+        worker.started = time.monotonic()
+        if (self.control is not None and self.control.interval > 0) or self.settings.stats:
+            self._send_to(worker, self.worker_metrics_command())
+
+    def on_line(self, worker: _Worker, line: bytes) -> None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            return
+        kind = message.get("type")
+        if kind == "ready":
+            worker.ready = message
+            worker.quick_failures = 0
+        elif kind == "metrics":
+            worker.last_metrics = {k: v for k, v in message.items() if k != "type"}
+            if self.control is not None and self.control.interval > 0:
+                self.control.send_raw(line + b"\n")
+        elif kind == "error":
+            worker.last_error = message
+            if self.control is not None and self.announced:
+                self.control.send_raw(line + b"\n")
+        elif kind == "reloaded" and self.control is not None and worker.index == 0:
+            self.control.send_raw(line + b"\n")
+
+    def on_exit(self, worker: _Worker) -> int | None:
+        """A worker's channel closed. Returns an exit code when the master must stop."""
+        code = worker.proc.wait() if worker.proc is not None else 1
+        worker.sock.close()
+        worker.sock = None
+        if self.stop_requested:
+            return None
+        if not self.announced:
+            LOG.error("worker %d failed to start (exit code %s)", worker.index, code)
+            if self.control is not None and worker.last_error is not None:
+                self.control.send(worker.last_error)
+            return code if code in (2, 3, 4) else 1
+        quick = time.monotonic() - worker.started < 1.0
+        worker.quick_failures = worker.quick_failures + 1 if quick else 0
+        if worker.quick_failures >= 5:
+            LOG.error("worker %d keeps dying (exit code %s): giving up", worker.index, code)
+            return 1
+        LOG.warning(
+            "worker %d (pid %s) exited with code %s: restarting it", worker.index, worker.proc.pid, code
+        )
+        self.spawn(worker)
+        return None
+
+    # ---- main loop ----
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
+        signal.signal(signal.SIGINT, lambda *_: self.request_stop())
+        signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
+        if self.control is not None:
+            self.control.on_line = self.forward_command
+            self.control.on_eof = self.request_stop
+        for worker in self.workers:
+            self.spawn(worker)
+        code = self.loop()
+        self.shutdown()
+        return code
+
+    def loop(self) -> int:
+        poller = select.poll()
+        poller.register(self.wakeup.fd, select.POLLIN)
+        registered: dict[int, _Worker] = {}
+        while True:
+            for worker in self.workers:
+                if worker.sock is not None and worker.sock.fileno() not in registered:
+                    registered[worker.sock.fileno()] = worker
+                    poller.register(worker.sock.fileno(), select.POLLIN)
+            if self.stop_requested:
+                return 0
+            for fd, _ in poller.poll():
+                if fd == self.wakeup.fd:
+                    self.wakeup.consume()
+                    if self.reload_requested and not self.stop_requested:
+                        self.reload_requested = False
+                        LOG.info("SIGHUP: reloading %d workers", len(self.workers))
+                        for worker in self.workers:
+                            if worker.proc is not None and worker.proc.poll() is None:
+                                worker.proc.send_signal(signal.SIGHUP)
+                    continue
+                worker = registered.get(fd)
+                if worker is None:
+                    continue
+                try:
+                    chunk = worker.sock.recv(262144)
+                except OSError:
+                    chunk = b""
+                if not chunk:
+                    poller.unregister(fd)
+                    del registered[fd]
+                    code = self.on_exit(worker)
+                    if code is not None:
+                        return code
+                    continue
+                worker.buffer += chunk
+                while b"\n" in worker.buffer:
+                    line, _, worker.buffer = worker.buffer.partition(b"\n")
+                    if line.strip():
+                        self.on_line(worker, line)
+                if not self.announced and all(w.ready for w in self.workers):
+                    self.announce()
+
+    def announce(self) -> None:
+        self.announced = True
+        first = self.workers[0].ready
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        LOG.info(
+            "Server_3_free_threads master (pid %d) on http://%s:%d with %d workers (Python %s, GIL %s)",
+            os.getpid(),
+            host,
+            self.port,
+            len(self.workers),
+            platform.python_version(),
+            "on" if gil_enabled() else "off",
+        )
+        if self.control is not None:
+            self.control.send(
+                {
+                    "type": "ready",
+                    "url": f"http://{host}:{self.port}",
+                    "host": self.host,
+                    "port": self.port,
+                    "pid": os.getpid(),
+                    "python": platform.python_version(),
+                    "gil": gil_enabled(),
+                    "threads": first.get("threads", []),
+                    "workers": len(self.workers),
+                }
+            )
+            self.control.start()
+
+    def shutdown(self) -> None:
+        if self.control is not None and self.stop_requested:
+            self.control.send({"type": "stopping"})
+        for worker in self.workers:
+            if worker.proc is not None and worker.proc.poll() is None:
+                worker.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + float(self.settings.shutdown_timeout) + 5
+        for worker in self.workers:
+            if worker.proc is None:
+                continue
+            try:
+                worker.proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                LOG.warning("worker %d did not stop in time: killing it", worker.index)
+                worker.proc.kill()
+                worker.proc.wait()
+            if worker.sock is not None:
+                worker.sock.close()
+        self.reserved.close()
+        LOG.info("master stopped")
+
+
+def run_master(args, settings, config_path, port, control) -> int:
+    from .server import AddressInUse
+    from .startup import StartupError
+
+    if config_path is None:
+        raise StartupError(2, "config-invalid", ["WORKERS needs a config file"])
+    try:
+        reserved = reserve_port(settings.host, port)
+    except AddressInUse as error:
+        raise StartupError(
+            4, "port-in-use", [f"{error}; free the port or set another PORT (or --port N)"]
+        ) from None
+    master = Master(args, settings, config_path, reserved, control)
+    stats = None
+    if settings.stats:
+        from .stats_http import StatsServer
+
+        try:
+            stats = StatsServer(settings.stats, master.snapshots)
+            stats.start()
+        except (OSError, ValueError) as error:
+            LOG.error("STATS=%s: cannot serve stats: %s", settings.stats, error)
+    try:
+        return master.run()
+    finally:
+        if stats is not None:
+            stats.stop()
