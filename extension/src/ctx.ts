@@ -52,6 +52,7 @@ export class Ctx implements vscode.Disposable {
       this.serversChanged,
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('server3')) void this.pushSettings();
+        if (e.affectsConfiguration('server3.metricsInterval')) void this.subscription.resend();
         if (
           e.affectsConfiguration('server3.autoRestart') ||
           e.affectsConfiguration('server3.autoRestartDelay')
