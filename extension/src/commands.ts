@@ -81,6 +81,17 @@ async function start(ctx: Ctx, arg?: unknown, portOverride?: number): Promise<Se
 function report(ctx: Ctx, info: ServerInfo): void {
   if (info.state === 'running' && !info.error) {
     ctx.output.info(`${ctx.label(info.id)} running at ${info.url} (pid ${info.pid})`);
+    void vscode.window
+      .showInformationMessage(
+        `Server 3 (${ctx.label(info.id)}) is running at ${info.url}`,
+        'Open in Browser',
+        'Show Live Metrics',
+      )
+      .then((choice) => {
+        if (choice === 'Open in Browser') void vscode.commands.executeCommand('server3.openBrowser', info.id);
+        else if (choice === 'Show Live Metrics')
+          void vscode.commands.executeCommand('server3.showMetrics', info.id);
+      });
     return;
   }
   if (info.error) {
