@@ -58,11 +58,14 @@ export async function describeExit(
   const lastLine = stderr.filter((l) => l.trim()).at(-1) ?? '';
   switch (code) {
     case ExitCode.configInvalid:
-      return { kind: 'config-invalid', message: `The config is invalid: ${lastLine || 'see the output'}` };
+      return {
+        kind: 'config-invalid',
+        message: lastLine || 'the runtime rejected the config (see the output)',
+      };
     case ExitCode.appImport: {
       const error: ServerError = {
         kind: 'app-import',
-        message: `The app could not be imported: ${lastLine || 'see the traceback'}`,
+        message: lastLine || 'see the traceback in the output',
         traceback: tail,
       };
       return { ...error, ...locateInTraceback(tail, cwd, runtimeDir) };
