@@ -35,6 +35,7 @@ describe('pythonCheck', () => {
     const fake = path.join(dir, 'python3.8');
     fs.writeFileSync(fake, '#!/bin/sh\necho 3.8.18\necho /usr/bin/python3.8\n', { mode: 0o755 });
     const result = await checkPython(fake);
+    fs.rmSync(dir, { recursive: true, force: true });
     assert.equal(result.ok, false);
     assert.equal(result.problem?.kind, 'interpreter-too-old');
     assert.match(result.problem!.message, /3\.8\.18.*3\.10 or newer/);
