@@ -10,6 +10,15 @@ import * as path from 'node:path';
 import type { Page } from 'playwright-core';
 import { SCREENSHOTS_DIR } from '../harness/artifacts';
 
+/** The default export of a test/ui/tests/*.ui.ts file. */
+export type UiTest = (page: Page, ctx: UiContext) => Promise<void>;
+
+/** Optional `export const options: UiTestOptions` of a test file. */
+export interface UiTestOptions {
+  /** Run in a code-server with Workspace Trust on (default: off, every folder trusted). */
+  workspaceTrust?: boolean;
+}
+
 export interface UiContext {
   /** File name of the test without .ui.js, e.g. "usersDay". */
   testName: string;

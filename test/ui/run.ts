@@ -7,21 +7,28 @@
  * test's default export `(page, ctx) => Promise<void>`. A failing test leaves a FAILED-*.png in
  * .test-artifacts/screenshots/. Ends with "ui: N passed, N failed" and a non-zero exit code on any failure.
  *
+ * Tests that export `options = { workspaceTrust: true }` run in a second code-server with Workspace Trust on
+ * (started only when such a test is selected): their window asks "Do you trust the authors?" like a user's does.
+ *
  * Env: UI_GREP=<text> runs only test files whose name contains it; UI_TEST_TIMEOUT_MS (default 90000);
  * HEADED=1 shows the browser (needs a display); KEEP_SCRATCH=1 keeps code-server's scratch folder.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { SCREENSHOTS_DIR } from '../harness/artifacts';
 import { launchChromium } from '../harness/browser';
 import { ensureVsix } from '../harness/build';
 import { startCodeServer, type CodeServer } from '../harness/codeServer';
 import { copyWorkspace } from '../harness/workspace';
-import { createContext, type UiContext } from './context';
+import { createContext, type UiTest, type UiTestOptions } from './context';
 import { waitForWorkbench } from './workbench';
 
-export type UiTest = (page: Page, ctx: UiContext) => Promise<void>;
+interface LoadedTest {
+  name: string;
+  run: UiTest;
+  options: UiTestOptions;
+}
 
 const TESTS_DIR = path.join(__dirname, 'tests');
 const TEST_TIMEOUT_MS = Number(process.env.UI_TEST_TIMEOUT_MS ?? 90_000);
@@ -42,8 +49,21 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function runOne(browser: Browser, cs: CodeServer, file: string): Promise<boolean> {
-  const testName = file.replace(/\.ui\.js$/, '');
+/** Imports a test file; a file without a default export function is a failing test, not a silent skip. */
+async function loadTest(file: string): Promise<LoadedTest> {
+  const name = file.replace(/\.ui\.js$/, '');
+  try {
+    const mod = (await import(path.join(TESTS_DIR, file))) as { default?: unknown; options?: UiTestOptions };
+    if (typeof mod.default !== 'function')
+      throw new Error(`${file} has no default export (page, ctx) => Promise`);
+    return { name, run: mod.default as UiTest, options: mod.options ?? {} };
+  } catch (err) {
+    return { name, run: () => Promise.reject(err), options: {} };
+  }
+}
+
+async function runOne(browser: Browser, cs: CodeServer, test: LoadedTest): Promise<boolean> {
+  const testName = test.name;
   const started = Date.now();
   console.log(`  ${testName}`);
   const ws = await copyWorkspace(undefined, testName);
@@ -52,15 +72,11 @@ async function runOne(browser: Browser, cs: CodeServer, file: string): Promise<b
   page.on('pageerror', (err) => console.log(`    [page error] ${err.message.split('\n')[0]}`));
   const ctx = createContext(page, { testName, origin: cs.origin, workspaceDir: ws.dir, appPort: ws.appPort });
   try {
-    const mod = (await import(path.join(TESTS_DIR, file))) as { default?: UiTest };
-    if (typeof mod.default !== 'function')
-      throw new Error(`${file} has no default export (page, ctx) => Promise`);
-    const test = mod.default;
     await withTimeout(
       (async () => {
         await page.goto(`${cs.origin}/?folder=${encodeURIComponent(ws.dir)}`);
         await waitForWorkbench(page);
-        await test(page, ctx);
+        await test.run(page, ctx);
       })(),
       TEST_TIMEOUT_MS,
       testName,
@@ -78,6 +94,36 @@ async function runOne(browser: Browser, cs: CodeServer, file: string): Promise<b
   }
 }
 
+/** One code-server (trust on or off) for a group of tests, stopped after them. Returns [passed, failed]. */
+async function runGroup(browser: Browser, vsix: string, tests: LoadedTest[], workspaceTrust: boolean) {
+  // The folder code-server opens by default is irrelevant: each test opens its own workspace by URL.
+  const home = await copyWorkspace(undefined, 'default');
+  let cs: CodeServer | undefined;
+  let passed = 0;
+  let failed = 0;
+  try {
+    cs = await startCodeServer({
+      workspace: home.dir,
+      vsixes: [vsix],
+      workspaceTrust,
+      keepScratch: process.env.KEEP_SCRATCH === '1',
+    });
+    const trust = workspaceTrust ? 'Workspace Trust on' : 'Workspace Trust off';
+    console.log(`[ui] code-server ${cs.origin} with ${path.relative(process.cwd(), vsix)} (${trust})`);
+    for (const test of tests) {
+      if (await runOne(browser, cs, test)) passed++;
+      else failed++;
+    }
+  } catch (err) {
+    console.error(`[ui] ${(err as Error).stack ?? err}`);
+    failed += tests.length - passed - failed;
+  } finally {
+    await cs?.stop();
+    home.remove();
+  }
+  return [passed, failed];
+}
+
 async function main(): Promise<number> {
   const started = Date.now();
   const files = discoverTests();
@@ -86,32 +132,25 @@ async function main(): Promise<number> {
     return 1;
   }
   fs.rmSync(SCREENSHOTS_DIR, { recursive: true, force: true });
-  // The folder code-server opens by default is irrelevant: each test opens its own workspace by URL.
-  const home = await copyWorkspace(undefined, 'default');
-  let cs: CodeServer | undefined;
+  const tests = await Promise.all(files.map(loadTest));
   let browser: Browser | undefined;
   let passed = 0;
   let failed = 0;
   try {
     const vsix = ensureVsix();
-    cs = await startCodeServer({
-      workspace: home.dir,
-      vsixes: [vsix],
-      keepScratch: process.env.KEEP_SCRATCH === '1',
-    });
-    console.log(`[ui] code-server ${cs.origin} with ${path.relative(process.cwd(), vsix)}`);
     browser = await launchChromium();
-    for (const file of files) {
-      if (await runOne(browser, cs, file)) passed++;
-      else failed++;
+    for (const workspaceTrust of [false, true]) {
+      const group = tests.filter((t) => Boolean(t.options.workspaceTrust) === workspaceTrust);
+      if (group.length === 0) continue;
+      const [p, f] = await runGroup(browser, vsix, group, workspaceTrust);
+      passed += p;
+      failed += f;
     }
   } catch (err) {
     console.error(`[ui] ${(err as Error).stack ?? err}`);
-    failed++;
+    failed += Math.max(1, tests.length - passed - failed);
   } finally {
     await browser?.close().catch(() => undefined);
-    await cs?.stop();
-    home.remove();
   }
   const secs = ((Date.now() - started) / 1000).toFixed(1);
   console.log(`[ui] screenshots in ${path.relative(process.cwd(), SCREENSHOTS_DIR)}/`);
