@@ -28,9 +28,12 @@ export async function pickConfig(arg?: unknown): Promise<vscode.Uri | undefined>
   }
   const files = await findConfigFiles();
   if (files.length === 0) {
-    void vscode.window.showErrorMessage(
-      'Server 3: no config file found in this workspace. Create a `.config_server` (or `name.server3`) file with HOST, PORT, SOCKET_BACKLOG, APP and DOMAIN, then run "Server 3: Start" again.',
-    );
+    void vscode.window
+      .showErrorMessage(
+        'Server 3: no config file found in this workspace. Create a `.config_server` (or `name.server3`) file with HOST, PORT, SOCKET_BACKLOG, APP and DOMAIN, then run "Server 3: Start" again.',
+        ...(vscode.workspace.workspaceFolders?.length ? ['Create .config_server'] : []),
+      )
+      .then((choice) => choice && createConfig());
     return undefined;
   }
   if (files.length === 1) return files[0];
@@ -52,4 +55,31 @@ export async function pickConfig(arg?: unknown): Promise<vscode.Uri | undefined>
  */
 export function workingDirectoryFor(configUri: vscode.Uri): string {
   return path.dirname(configUri.fsPath);
+}
+
+/** A starting point with every required key; the user edits APP (the language server helps from there). */
+const TEMPLATE = [
+  '# Server 3 config: see the hover on each key for what it means.',
+  'HOST=127.0.0.1',
+  'PORT=8000',
+  'SOCKET_BACKLOG=1024',
+  'APP=wsgi',
+  'DOMAIN=localhost',
+  '',
+].join('\n');
+
+/** Writes a template `.config_server` into a workspace folder (picked when several) and opens it. */
+async function createConfig(): Promise<void> {
+  const folder =
+    (vscode.workspace.workspaceFolders?.length ?? 0) > 1
+      ? await vscode.window.showWorkspaceFolderPick({ placeHolder: 'Folder for the new .config_server' })
+      : vscode.workspace.workspaceFolders?.[0];
+  if (!folder) return;
+  const uri = vscode.Uri.joinPath(folder.uri, '.config_server');
+  try {
+    await vscode.workspace.fs.stat(uri);
+  } catch {
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(TEMPLATE));
+  }
+  await vscode.window.showTextDocument(uri);
 }
