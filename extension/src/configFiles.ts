@@ -33,7 +33,7 @@ export async function pickConfig(arg?: unknown): Promise<vscode.Uri | undefined>
         'Server 3: no config file found in this workspace. Create a `.config_server` (or `name.server3`) file with HOST, PORT, SOCKET_BACKLOG, APP and DOMAIN, then run "Server 3: Start" again.',
         ...(vscode.workspace.workspaceFolders?.length ? ['Create .config_server'] : []),
       )
-      .then((choice) => choice && createConfig());
+      .then((choice) => (choice ? createConfig() : undefined));
     return undefined;
   }
   if (files.length === 1) return files[0];
