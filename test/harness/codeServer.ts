@@ -83,6 +83,11 @@ export interface CodeServer {
   extensionsDir: string;
   logFile: string | undefined;
   process: ChildProcess;
+  /**
+   * Copies code-server's own log and VS Code's logs (extension host, output channels such as "Server 3") to
+   * `dir`, for CI artifacts. Call before stop(), which deletes the scratch folder.
+   */
+  saveLogs(dir: string): void;
   /** Kills code-server's process group (SIGTERM, then SIGKILL) and removes the scratch folder. Idempotent. */
   stop(): Promise<void>;
 }
@@ -198,6 +203,13 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     extensionsDir,
     logFile,
     process: child,
+    saveLogs: (dir: string) => {
+      fs.rmSync(dir, { recursive: true, force: true });
+      fs.mkdirSync(dir, { recursive: true });
+      if (logFile && fs.existsSync(logFile)) fs.copyFileSync(logFile, path.join(dir, 'code-server.log'));
+      const vscodeLogs = path.join(userDataDir, 'logs');
+      if (fs.existsSync(vscodeLogs)) fs.cpSync(vscodeLogs, path.join(dir, 'vscode'), { recursive: true });
+    },
     stop,
   };
 }

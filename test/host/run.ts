@@ -12,6 +12,7 @@
  */
 import * as path from 'node:path';
 import { format } from 'node:util';
+import { artifactPath } from '../harness/artifacts';
 import { launchChromium } from '../harness/browser';
 import { ensureBuild } from '../harness/build';
 import { REPO_ROOT, startCodeServer, type CodeServer } from '../harness/codeServer';
@@ -86,6 +87,7 @@ async function main(): Promise<number> {
     console.error(`[host] ${(err as Error).stack ?? err}`);
   } finally {
     await browser?.close().catch(() => undefined);
+    cs?.saveLogs(artifactPath('logs', 'host'));
     await cs?.stop();
     ws.remove();
   }

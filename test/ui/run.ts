@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { SCREENSHOTS_DIR } from '../harness/artifacts';
+import { artifactPath, SCREENSHOTS_DIR } from '../harness/artifacts';
 import { launchChromium } from '../harness/browser';
 import { ensureVsix } from '../harness/build';
 import { startCodeServer, type CodeServer } from '../harness/codeServer';
@@ -118,6 +118,7 @@ async function runGroup(browser: Browser, vsix: string, tests: LoadedTest[], wor
     console.error(`[ui] ${(err as Error).stack ?? err}`);
     failed += tests.length - passed - failed;
   } finally {
+    cs?.saveLogs(artifactPath('logs', workspaceTrust ? 'ui-trust-on' : 'ui'));
     await cs?.stop();
     home.remove();
   }
