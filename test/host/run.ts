@@ -13,7 +13,7 @@
 import * as path from 'node:path';
 import { format } from 'node:util';
 import { artifactPath } from '../harness/artifacts';
-import { launchChromium } from '../harness/browser';
+import { blockNonLoopback, launchChromium } from '../harness/browser';
 import { ensureBuild } from '../harness/build';
 import { REPO_ROOT, startCodeServer, type CodeServer } from '../harness/codeServer';
 import { copyWorkspace, type ScratchWorkspace } from '../harness/workspace';
@@ -39,7 +39,9 @@ function testPayload(cs: CodeServer): string {
 }
 
 async function runInExtensionHost(browser: Browser, cs: CodeServer, ws: ScratchWorkspace): Promise<Outcome> {
-  const page = await browser.newPage();
+  const context = await browser.newContext();
+  await blockNonLoopback(context, (url) => console.log(`[net] blocked a request off loopback: ${url}`));
+  const page = await context.newPage();
   let counts: { passed: number; failed: number } | undefined;
   const exit = new Promise<number>((resolve) => {
     void page.exposeFunction('codeAutomationExit', (code: number) => resolve(code));

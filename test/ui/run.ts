@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { artifactPath, SCREENSHOTS_DIR } from '../harness/artifacts';
-import { launchChromium } from '../harness/browser';
+import { blockNonLoopback, launchChromium } from '../harness/browser';
 import { ensureVsix } from '../harness/build';
 import { startCodeServer, type CodeServer } from '../harness/codeServer';
 import { copyWorkspace } from '../harness/workspace';
@@ -68,6 +68,7 @@ async function runOne(browser: Browser, cs: CodeServer, test: LoadedTest): Promi
   console.log(`  ${testName}`);
   const ws = await copyWorkspace(undefined, testName);
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  await blockNonLoopback(context, (url) => console.log(`    [net] blocked a request off loopback: ${url}`));
   const page = await context.newPage();
   page.on('pageerror', (err) => console.log(`    [page error] ${err.message.split('\n')[0]}`));
   const ctx = createContext(page, { testName, origin: cs.origin, workspaceDir: ws.dir, appPort: ws.appPort });
