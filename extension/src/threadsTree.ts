@@ -9,6 +9,8 @@
  *  - a "Totals" row first under each server (id `server3.totals:<config uri>`), then one row per thread,
  *    label = the runtime's thread name ("accept", "read", "app-1", "close"; "w1 app-1" with several workers),
  *    id `server3.thread:<config uri>:<worker>:<name>`, description "busy|waiting · N/s · B% busy · q D · cpu Cs".
+ *  - before the first snapshot (or with METRICS=off) the thread rows carry the names from the ready message and
+ *    the description "no metrics yet ..." (no Totals row);
  *  - every row's aria label is "<label>: <description>", so `.monaco-list-row[aria-label^="accept:"]` finds it.
  * Metrics are requested only while this view is visible.
  */
@@ -20,7 +22,8 @@ import { formatRate, type ThreadRates } from './metricsMath';
 type Node =
   | { kind: 'server'; serverId: string }
   | { kind: 'totals'; serverId: string }
-  | { kind: 'thread'; serverId: string; worker: number; multiWorker: boolean; thread: ThreadRates };
+  | { kind: 'thread'; serverId: string; worker: number; multiWorker: boolean; thread: ThreadRates }
+  | { kind: 'pending'; serverId: string; name: string };
 
 const STATE_ICONS: Record<ServerInfo['state'], [string, string?]> = {
   running: ['vm-running', 'testing.iconPassed'],
@@ -60,17 +63,8 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     if (this.refreshTimer) return;
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
-      this.updateMessage();
       this.changed.fire(undefined);
     }, REFRESH_MS);
-  }
-
-  private updateMessage(): void {
-    const running = this.ctx.runningIds().length;
-    this.view.message =
-      running && !this.ctx.list().some((s) => this.ctx.metrics.get(s.id))
-        ? 'Waiting for the first metrics…'
-        : undefined;
   }
 
   getChildren(node?: Node): Node[] {
@@ -78,7 +72,10 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     if (node.kind !== 'server') return [];
     const rates = this.ctx.metrics.get(node.serverId);
     const info = this.ctx.get(node.serverId);
-    if (!rates || info?.state !== 'running') return [];
+    if (info?.state !== 'running') return [];
+    // Before the first snapshot (or with METRICS=off) the thread names from the ready message still show.
+    if (!rates)
+      return (info.threads ?? []).map((name) => ({ kind: 'pending', serverId: node.serverId, name }));
     const multiWorker = rates.workers.length > 1;
     return [
       { kind: 'totals', serverId: node.serverId },
@@ -96,11 +93,13 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
 
   getTreeItem(node: Node): vscode.TreeItem {
     const item =
-      node.kind === 'server'
-        ? this.serverItem(node.serverId)
-        : node.kind === 'totals'
-          ? this.totalsItem(node.serverId)
-          : this.threadItem(node);
+      node.kind === 'pending'
+        ? this.pendingItem(node)
+        : node.kind === 'server'
+          ? this.serverItem(node.serverId)
+          : node.kind === 'totals'
+            ? this.totalsItem(node.serverId)
+            : this.threadItem(node);
     const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
     item.accessibilityInformation = { label: `${label}: ${item.description ?? ''}` };
     return item;
@@ -130,6 +129,14 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     ]
       .filter(Boolean)
       .join('\n');
+    return item;
+  }
+
+  private pendingItem(node: Extract<Node, { kind: 'pending' }>): vscode.TreeItem {
+    const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
+    item.id = `server3.thread:${node.serverId}:0:${node.name}`;
+    item.description = 'no metrics yet (METRICS=off in the config turns them off)';
+    item.iconPath = new vscode.ThemeIcon('circle-outline');
     return item;
   }
 
