@@ -17,6 +17,7 @@ import time
 from .handoff import Wakeup
 from .logs import LOG
 from .metrics import ThreadStats
+from .signals import block_in_this_thread
 
 BATCH = 128
 
@@ -36,6 +37,7 @@ class AcceptThread(threading.Thread):
 
     def run(self) -> None:
         self.stats.native_id = threading.get_native_id()
+        block_in_this_thread()  # signals go to the main thread (see signals.py)
         listener = self.listener
         listener.setblocking(False)
         lfd = listener.fileno()

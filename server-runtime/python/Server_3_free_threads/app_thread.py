@@ -19,6 +19,7 @@ from .logs import LOG
 from .metrics import ThreadStats
 from .parser import Request
 from .response import ClientGone, Response, simple_response
+from .signals import block_in_this_thread
 from .wsgi import build_environ
 
 STOP = object()  # put once per app thread to stop the pool
@@ -33,6 +34,7 @@ class AppThread(threading.Thread):
 
     def run(self) -> None:
         self.stats.native_id = threading.get_native_id()
+        block_in_this_thread()  # signals go to the main thread (see signals.py)
         tasks = self.server.app_queue
         get, get_nowait = tasks.get, tasks.get_nowait
         stats = self.stats

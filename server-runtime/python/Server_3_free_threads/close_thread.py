@@ -15,6 +15,7 @@ import threading
 import time
 
 from .metrics import ThreadStats
+from .signals import block_in_this_thread
 
 LINGER_SECONDS = 2.0
 
@@ -31,6 +32,7 @@ class CloseThread(threading.Thread):
 
     def run(self) -> None:
         self.stats.native_id = threading.get_native_id()
+        block_in_this_thread()  # signals go to the main thread (see signals.py)
         inbox = self.server.close_inbox
         self.epoll.register(inbox.fd, select.EPOLLIN)
         stats = self.stats

@@ -32,6 +32,7 @@ import threading
 import time
 
 from .logs import LOG
+from .signals import block_in_this_thread
 
 
 class ControlChannel:
@@ -69,6 +70,7 @@ class ControlChannel:
         self._thread.start()
 
     def _run(self) -> None:
+        block_in_this_thread()
         poller = select.poll()
         poller.register(self.fd, select.POLLIN)
         pending = b""

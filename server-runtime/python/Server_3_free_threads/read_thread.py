@@ -20,6 +20,7 @@ from .logs import LOG
 from .metrics import ThreadStats
 from .parser import RequestParser
 from .response import simple_response
+from .signals import block_in_this_thread
 
 RECV_SIZE = 256 * 1024
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
@@ -38,6 +39,7 @@ class ReadThread(threading.Thread):
 
     def run(self) -> None:
         self.stats.native_id = threading.get_native_id()
+        block_in_this_thread()  # signals go to the main thread (see signals.py)
         server = self.server
         inbox = server.read_inbox
         inbox_fd = inbox.fd

@@ -30,6 +30,7 @@ from .handoff import Inbox, Wakeup
 from .logs import LOG, AccessLog
 from .metrics import snapshot
 from .read_thread import ReadThread
+from .signals import SignalWakeup
 from .wsgi import base_environ
 
 
@@ -178,10 +179,13 @@ class Server:
         """Runs in the main thread until a stop; returns the exit code."""
         import select
 
+        signal_wakeup = SignalWakeup()
         poller = select.poll()
         poller.register(self._main_wakeup.fd, select.POLLIN)
+        poller.register(signal_wakeup.fd, select.POLLIN)
         while not self._stop_requested:
             poller.poll()
+            signal_wakeup.drain()  # the Python handlers have run by now
             self._main_wakeup.consume()
             if self._reload_requested and not self._stop_requested:
                 self._reload_requested = False

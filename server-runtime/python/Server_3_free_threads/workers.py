@@ -33,6 +33,7 @@ import time
 from .handoff import Wakeup
 from .logs import LOG
 from .server import gil_enabled
+from .signals import SignalWakeup
 
 
 class _Worker:
@@ -194,8 +195,10 @@ class Master:
         return code
 
     def loop(self) -> int:
+        signal_wakeup = SignalWakeup()
         poller = select.poll()
         poller.register(self.wakeup.fd, select.POLLIN)
+        poller.register(signal_wakeup.fd, select.POLLIN)
         registered: dict[int, _Worker] = {}
         while True:
             for worker in self.workers:
@@ -205,6 +208,9 @@ class Master:
             if self.stop_requested:
                 return 0
             for fd, _ in poller.poll():
+                if fd == signal_wakeup.fd:
+                    signal_wakeup.drain()
+                    continue
                 if fd == self.wakeup.fd:
                     self.wakeup.consume()
                     if self.reload_requested and not self.stop_requested:
