@@ -178,9 +178,10 @@ export class Ctx implements vscode.Disposable {
   }
 
   async dispose(): Promise<void> {
-    for (const d of this.disposables) d.dispose();
-    // stop() sends LSP shutdown: the supervisor stops every server gracefully before the process exits.
+    // stop() sends LSP shutdown: the supervisor stops every server gracefully before the process exits. It goes
+    // first so the last log lines and state changes still find the output channel and views alive.
     await this.languageClient?.stop(8000).catch(() => undefined);
+    for (const d of this.disposables) d.dispose();
   }
 }
 
