@@ -18,6 +18,7 @@ from .metrics import ThreadStats
 from .signals import block_in_this_thread
 
 LINGER_SECONDS = 2.0
+DRAIN_LINGER_SECONDS = 0.5  # while stopping: the process exit is waiting on these
 
 
 class CloseThread(threading.Thread):
@@ -82,7 +83,8 @@ class CloseThread(threading.Thread):
         except OSError:
             self.finish_conn(conn)
             return
-        self.lingering[conn.fd] = (conn, time.monotonic() + LINGER_SECONDS)
+        linger = DRAIN_LINGER_SECONDS if self.server.draining else LINGER_SECONDS
+        self.lingering[conn.fd] = (conn, time.monotonic() + linger)
 
     def drain_input(self, fd: int) -> None:
         entry = self.lingering.get(fd)

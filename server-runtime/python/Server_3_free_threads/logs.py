@@ -79,11 +79,23 @@ class AccessLog:
         return text + "\n"
 
     def write(self, lines: list[str]) -> None:
-        data = "".join(lines).encode("utf-8", "replace")
+        # Writes of at most PIPE_BUF bytes to a pipe are atomic: with WORKERS>1 several processes share
+        # stdout, so whole lines go out in pieces of at most 4096 bytes and never interleave.
         with self._lock:
             try:
-                while data:
-                    written = os.write(self.fd, data)
-                    data = data[written:]
+                piece = b""
+                for line in lines:
+                    data = line.encode("utf-8", "replace")
+                    if piece and len(piece) + len(data) > 4096:
+                        self._write_all(piece)
+                        piece = b""
+                    piece += data
+                if piece:
+                    self._write_all(piece)
             except OSError:
                 pass  # stdout closed (the supervisor went away): nothing sensible to do
+
+    def _write_all(self, data: bytes) -> None:
+        while data:
+            written = os.write(self.fd, data)
+            data = data[written:]
