@@ -22,7 +22,9 @@ from .parser import RequestParser
 from .response import simple_response
 from .signals import block_in_this_thread
 
-RECV_SIZE = 256 * 1024
+# 64 KiB, not more: CPython allocates the full size for recv() and shrinks it afterwards; 256 KiB crosses
+# malloc's mmap threshold and cost ~18 us per call (mmap + munmap), about half of a small request.
+RECV_SIZE = 64 * 1024
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _READ_EVENTS = select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR | select.EPOLLRDHUP
 _WRITE_EVENTS = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
