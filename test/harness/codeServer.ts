@@ -172,6 +172,11 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
   const child = spawn(CODE_SERVER_BIN, args, { env, detached: true, stdio: ['ignore', out, out] });
   if (typeof out === 'number') fs.closeSync(out);
   const unregister = killProcessGroupOnExit(child, [RUN_MARKER_ENV, scratchDir]);
+  // Also on Ctrl+C/SIGTERM (the handlers above end with process.exit, which still runs 'exit' listeners).
+  const removeScratch = (): void => {
+    if (!options.keepScratch) fs.rmSync(scratchDir, { recursive: true, force: true });
+  };
+  process.on('exit', removeScratch);
 
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -183,7 +188,8 @@ export async function startCodeServer(options: CodeServerOptions): Promise<CodeS
     if (leaked.length)
       console.warn(`[code-server] killed ${leaked.length} process(es) left behind: ${leaked}`);
     unregister();
-    if (!options.keepScratch) fs.rmSync(scratchDir, { recursive: true, force: true });
+    process.off('exit', removeScratch);
+    removeScratch();
   };
 
   const origin = `http://127.0.0.1:${port}`;

@@ -31,5 +31,14 @@ export async function copyWorkspace(source = HELLO_EXAMPLE, name = 'workspace'):
       .replace(/^HOST\s*=.*$/m, 'HOST=127.0.0.1');
     fs.writeFileSync(configFile, config);
   }
-  return { dir, appPort, remove: () => fs.rmSync(parent, { recursive: true, force: true }) };
+  const removeCopy = (): void => fs.rmSync(parent, { recursive: true, force: true });
+  process.on('exit', removeCopy); // also when a run is interrupted (the signal handlers end with process.exit)
+  return {
+    dir,
+    appPort,
+    remove: () => {
+      process.off('exit', removeCopy);
+      removeCopy();
+    },
+  };
 }
