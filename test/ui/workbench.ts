@@ -112,3 +112,12 @@ export function webviewFrame(page: Page, title?: string): FrameLocator {
   const outer = title ? `iframe.webview[title="${title}"]` : 'iframe.webview';
   return page.frameLocator(outer).frameLocator('iframe#active-frame');
 }
+
+/**
+ * The visible text of the Output panel's editor (the channel shown last), non-breaking spaces normalised.
+ * Monaco renders only the lines in view; an output channel scrolls to its end, so the newest lines are there.
+ */
+export async function outputPanelText(page: Page): Promise<string> {
+  const lines = await page.locator('.panel .output-view .view-lines .view-line').allInnerTexts();
+  return lines.join('\n').replace(/\u00a0/g, ' ');
+}

@@ -1,6 +1,7 @@
 /**
  * "The user's day", only through the real UI of VS Code (code-server + Chromium) with the installed .vsix:
- * open the config, F1 -> Server 3: Start, see the status bar say running, send real HTTP requests to the app,
+ * open the config, F1 -> Server 3: Start, see the status bar say running, send real HTTP requests to the app and
+ * find them in the access log (Server 3: Show Logs),
  * F1 -> Server 3: Show Live Metrics and watch the request count rise in the webview, see the server and its
  * threads in the Threads view, F1 -> Server 3: Stop, see it stopped and the port closed. A screenshot is taken after every step (.test-artifacts/screenshots/usersDay-*).
  *
@@ -11,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { isPortOpen } from '../../harness/freePort';
 import type { UiContext } from '../context';
 import { burst, httpGet } from '../http';
-import { openFile, runCommand, waitForStatusBar, webviewFrame } from '../workbench';
+import { openFile, outputPanelText, runCommand, waitForStatusBar, webviewFrame } from '../workbench';
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -50,6 +51,15 @@ export default async function usersDay(page: Page, ctx: UiContext): Promise<void
       assert.equal(res.status, 200);
       assert.equal(res.body, 'Hello, world!');
       assert.equal(await burst(`${app}/`, 20), 20, 'not all of 20 requests answered 200');
+    });
+
+    await ctx.step('F1 Server 3: Show Logs has the access log lines', async () => {
+      await runCommand(page, 'Server 3: Show Logs');
+      await until(
+        async () => /"GET \/ HTTP\/1\.1" 200/.test(await outputPanelText(page)),
+        10_000,
+        `no access log line for GET / in the Output panel, which shows:\n${await outputPanelText(page)}`,
+      );
     });
 
     await ctx.step('F1 Server 3: Show Live Metrics', async () => {
