@@ -70,6 +70,7 @@ class AcceptThread(threading.Thread):
                 self.backoff_until = 0.0
             room = server.settings.max_connections - server.connections_open()
             want = room > 0 and not self.backoff_until
+            self.paused = room <= 0  # the close thread wakes us after each close while paused
             if want != watching:
                 self.epoll.modify(lfd, select.EPOLLIN if want else 0)
                 watching = want

@@ -378,7 +378,7 @@ class Response:
         self.status_code = status_code
         self.head_queued = True
         self.body_done = True
-        self.body_bytes = len(data)
+        self.body_bytes = len(data) - data.find(b"\r\n\r\n") - 4
         self.keep_alive = False
         self.file = None
         self.iterator = None

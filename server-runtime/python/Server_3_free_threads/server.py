@@ -118,7 +118,7 @@ class Server:
 
     def on_connection_closed(self) -> None:
         """Called by the close thread after each close."""
-        if self.accept_thread.paused or self.accept_thread.accepted - self.close_thread.closed_count < 2:
+        if self.accept_thread.paused:  # at MAX_CONNECTIONS: a slot is free again
             self.accept_thread.wakeup.wake()
         if self.draining and self.connections_open() <= 0:
             self._all_closed.set()

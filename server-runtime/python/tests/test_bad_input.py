@@ -215,3 +215,21 @@ def test_header_with_underscore_is_dropped(basic_server):
     status, _, body = read_response(sock)
     assert json.loads(body)["HTTP_X_REAL_IP"] == "1.1.1.1"
     sock.close()
+
+
+def test_max_connections_makes_new_clients_wait_not_fail(server_factory):
+    server = server_factory(config="MAX_CONNECTIONS=3\n")
+    first, second, other = server.raw_socket(), server.raw_socket(), server.raw_socket()
+    first.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_response(first)[2] == b"Hello, world!"
+    time.sleep(0.2)
+    third = server.raw_socket(timeout=5)  # the kernel completes the handshake; we do not accept yet
+    third.sendall(b"GET /method HTTP/1.1\r\nHost: x\r\n\r\n")
+    third.settimeout(0.5)
+    with pytest.raises(TimeoutError):
+        third.recv(100)
+    second.close()  # a slot frees up: the waiting client is accepted and served
+    third.settimeout(5)
+    assert read_response(third)[2] == b"GET"
+    for sock in (first, third, other):
+        sock.close()
