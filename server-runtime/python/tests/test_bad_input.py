@@ -233,3 +233,23 @@ def test_max_connections_makes_new_clients_wait_not_fail(server_factory):
     assert read_response(third)[2] == b"GET"
     for sock in (first, third, other):
         sock.close()
+
+
+def test_client_that_stops_reading_is_dropped_after_send_timeout(server_factory):
+    server = server_factory(config="SEND_TIMEOUT=1\n")
+    sock = server.raw_socket(timeout=10)
+    sock.sendall(b"GET /big?kb=65536 HTTP/1.1\r\nHost: x\r\n\r\n")  # 64 MiB: far more than the buffers hold
+    time.sleep(2.5)  # not reading: the response stays parked past SEND_TIMEOUT
+    received = recv_until_closed(sock)  # what was buffered, then the end: the server gave up
+    assert 0 < len(received) < 64 * 1024 * 1024
+    assert server.request("GET", "/")[2] == b"Hello, world!"
+    assert "SEND_TIMEOUT" in server.stderr()
+    sock.close()
+
+
+def test_expect_continue_with_a_too_large_body_gets_413_not_100(strict_server):
+    sock = strict_server.raw_socket()
+    sock.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\nExpect: 100-continue\r\n\r\n")
+    data = recv_until_closed(sock)
+    assert status_of(data) == 413 and b"100 Continue" not in data
+    sock.close()
