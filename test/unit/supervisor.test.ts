@@ -186,6 +186,27 @@ describe('supervisor', () => {
     assert.equal((await rec.supervisor.start(startParams(app.config, app.dir))).state, 'running');
   });
 
+  it('relays the metrics of every worker process (WORKERS=2), and stop ends them all', async () => {
+    const rec = makeSupervisor();
+    cleanups.push(() => rec.supervisor.stopAll());
+    const port = await findFreePort();
+    const app = makeApp(helloApp('w'), port, 'WORKERS=2\n');
+    const info = await rec.supervisor.start(startParams(app.config, app.dir));
+    assert.equal(info.state, 'running', JSON.stringify(info));
+    assert.equal(info.workers, 2);
+    rec.supervisor.setMetricsSubscription({ ids: [info.id], intervalMs: 200 });
+    for (let i = 0; i < 6; i++) await get(`http://127.0.0.1:${port}/`);
+    const byWorker = await waitFor('snapshots of both workers counting all requests', () => {
+      const latest = new Map(rec.metrics.map((m) => [m.worker, m]));
+      const total = [...latest.values()].reduce((sum, m) => sum + m.totals.requests, 0);
+      return latest.size === 2 && total >= 6 && latest;
+    });
+    const pids = [...byWorker.values()].map((m) => m.pid);
+    assert.notEqual(pids[0], pids[1], 'one snapshot stream per worker process');
+    await rec.supervisor.stop(info.id);
+    for (const pid of pids) assert.equal(isAlive(pid), false, `worker ${pid} outlived the stop`);
+  });
+
   it('relays metrics only while subscribed', async () => {
     const rec = makeSupervisor();
     cleanups.push(() => rec.supervisor.stopAll());
