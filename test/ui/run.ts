@@ -2,7 +2,7 @@
  * `npm run test:ui`: browser tests through VS Code's real UI, with the extension installed from
  * dist/server3-free-threads.vsix (exactly what users get). Rebuilds/repackages first if the .vsix is stale.
  *
- * One code-server for the whole suite; each test file test/ui/tests/*.ui.ts gets its own scratch copy of
+ * One code-server for the suite (two if a test needs Workspace Trust on, see below); each test file test/ui/tests/*.ui.ts gets its own scratch copy of
  * examples/hello (with a free app port) opened in a fresh browser window, which run.ts waits for before calling the
  * test's default export `(page, ctx) => Promise<void>`. A failing test leaves a FAILED-*.png in
  * .test-artifacts/screenshots/. Ends with "ui: N passed, N failed" and a non-zero exit code on any failure.
