@@ -33,7 +33,11 @@ function serverIdFrom(arg: unknown): string | undefined {
 /** The server a command is about: the argument, the only candidate, or a quick pick among candidates. */
 async function pickServer(ctx: Ctx, arg: unknown, filter: (s: ServerInfo) => boolean, verb: string) {
   const id = serverIdFrom(arg);
-  if (id) return ctx.get(id) ?? ctx.list().find((s) => s.configUri === id);
+  if (id) {
+    // An id is the config's URI; a plain file path (from a test or a keybinding) names the same config.
+    const asUri = id.includes('://') ? id : vscode.Uri.file(id).toString();
+    return ctx.get(id) ?? ctx.get(asUri) ?? ctx.list().find((s) => s.configUri === id);
+  }
   const candidates = ctx.list().filter(filter);
   if (candidates.length <= 1) return candidates[0];
   const picked = await vscode.window.showQuickPick(
