@@ -18,6 +18,7 @@ import time
 from email.utils import formatdate
 
 from .parser import REASONS
+from .wsgi import FileWrapper
 
 HIGH_WATER = 256 * 1024  # bytes buffered from a streaming app before we try to send
 JOIN_LIMIT = 64 * 1024  # smaller pending output is joined into one bytes and sent with one send()
@@ -275,8 +276,6 @@ class Response:
             elif all(type(chunk) is bytes for chunk in result):
                 self.known_length = sum(map(len, result))
         else:
-            from .wsgi import FileWrapper
-
             if kind is FileWrapper and not self.head_queued:
                 self.file = result.sendfile_plan()
                 if self.file is not None and self.status is not None:

@@ -14,8 +14,10 @@ Signals are only noted by their handlers; the main thread does the work, woken t
 from __future__ import annotations
 
 import errno
+import os
 import platform
 import queue
+import select
 import signal
 import socket
 import sys
@@ -143,7 +145,7 @@ class Server:
             "url": self.url,
             "host": self.host,
             "port": self.port,
-            "pid": __import__("os").getpid(),
+            "pid": os.getpid(),
             "python": platform.python_version(),
             "gil": gil_enabled(),
             "threads": [t.name for t in self.threads],
@@ -177,8 +179,6 @@ class Server:
 
     def serve_until_stopped(self) -> int:
         """Runs in the main thread until a stop; returns the exit code."""
-        import select
-
         signal_wakeup = SignalWakeup()
         poller = select.poll()
         poller.register(self._main_wakeup.fd, select.POLLIN)

@@ -239,11 +239,13 @@ def test_client_that_stops_reading_is_dropped_after_send_timeout(server_factory)
     server = server_factory(config="SEND_TIMEOUT=1\n")
     sock = server.raw_socket(timeout=10)
     sock.sendall(b"GET /big?kb=65536 HTTP/1.1\r\nHost: x\r\n\r\n")  # 64 MiB: far more than the buffers hold
-    time.sleep(2.5)  # not reading: the response stays parked past SEND_TIMEOUT
+    deadline = time.monotonic() + 10  # not reading: the response stays parked past SEND_TIMEOUT
+    while "SEND_TIMEOUT" not in server.stderr() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert "SEND_TIMEOUT" in server.stderr()
     received = recv_until_closed(sock)  # what was buffered, then the end: the server gave up
     assert 0 < len(received) < 64 * 1024 * 1024
     assert server.request("GET", "/")[2] == b"Hello, world!"
-    assert "SEND_TIMEOUT" in server.stderr()
     sock.close()
 
 
