@@ -19,42 +19,75 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/**
- * F1, type the command's title, pick the row whose label is exactly `title` (e.g. "Server 3: Start", which must not
- * pick "Server 3: Restart"). Throws if the command is not in the palette.
- */
-export async function runCommand(page: Page, title: string, timeoutMs = 10_000): Promise<void> {
+/** Opens the command palette with `query` typed in and returns the titles it offers (palette left open). */
+async function openPalette(page: Page, query: string): Promise<string[]> {
   await page.keyboard.press('Escape');
   await page.keyboard.press('F1');
   const input = page.locator(`${QUICK_INPUT} input`);
-  await input.waitFor({ state: 'visible', timeout: timeoutMs });
-  await input.fill(`>${title}`);
-  const row = page
-    .locator(QUICK_INPUT_ROWS)
-    .filter({ has: page.locator('.label-name', { hasText: new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`) }) })
-    .first();
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`>${query}`);
   try {
-    await row.waitFor({ state: 'visible', timeout: timeoutMs });
+    await page.locator(QUICK_INPUT_ROWS).first().waitFor({ state: 'visible', timeout: 3000 });
   } catch {
-    const offered = await page.locator(`${QUICK_INPUT_ROWS} .label-name`).allInnerTexts();
-    await page.keyboard.press('Escape');
-    throw new Error(
-      `command "${title}" is not in the command palette (offered: ${offered.join(' | ') || 'nothing'})`,
-    );
+    return []; // "No matching commands"
   }
-  await row.click();
-  await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: timeoutMs });
+  await page.waitForTimeout(100); // let the filter settle
+  return (await page.locator(`${QUICK_INPUT_ROWS} .label-name`).allInnerTexts()).map((t) => t.trim());
 }
 
-/** Titles of the command palette's entries that contain `text` (e.g. "Server 3:"). */
-export async function listCommands(page: Page, text: string): Promise<string[]> {
-  await page.keyboard.press('Escape');
-  await page.keyboard.press('F1');
-  await page.locator(`${QUICK_INPUT} input`).fill(`>${text}`);
-  await page.locator(QUICK_INPUT_ROWS).first().waitFor({ state: 'visible', timeout: 10_000 });
-  const titles = await page.locator(`${QUICK_INPUT_ROWS} .label-name`).allInnerTexts();
-  await page.keyboard.press('Escape');
-  return titles.map((t) => t.trim());
+/**
+ * Titles of the palette's entries matching `query`, once all of `expected` are among them. Right after a window
+ * opens, the extension's contributed commands are not in the palette yet (the extension host is still scanning),
+ * and an open palette does not refresh, so this reopens it until they appear or `timeoutMs` passes.
+ */
+export async function waitForCommands(
+  page: Page,
+  query: string,
+  expected: string[],
+  timeoutMs = 20_000,
+): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const titles = await openPalette(page, query);
+    const missing = expected.filter((t) => !titles.includes(t));
+    if (missing.length === 0) {
+      await page.keyboard.press('Escape');
+      return titles;
+    }
+    if (Date.now() > deadline) {
+      await page.keyboard.press('Escape');
+      throw new Error(
+        `not in the command palette after ${timeoutMs} ms: ${missing.join(', ')} (offered: ${titles.join(' | ') || 'nothing'})`,
+      );
+    }
+    await page.waitForTimeout(500);
+  }
+}
+
+/**
+ * F1, type the command's title, pick the row whose label is exactly `title` (e.g. "Server 3: Start", which must not
+ * pick "Server 3: Restart"). Waits for the command to appear (see waitForCommands); throws if it never does.
+ */
+export async function runCommand(page: Page, title: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let titles = await openPalette(page, title);
+  while (!titles.includes(title)) {
+    if (Date.now() > deadline) {
+      await page.keyboard.press('Escape');
+      throw new Error(
+        `command "${title}" is not in the command palette after ${timeoutMs} ms (offered: ${titles.join(' | ') || 'nothing'})`,
+      );
+    }
+    await page.waitForTimeout(500);
+    titles = await openPalette(page, title);
+  }
+  const exactLabel = new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`);
+  await page
+    .locator(QUICK_INPUT_ROWS)
+    .filter({ has: page.locator('.label-name', { hasText: exactLabel }) })
+    .first()
+    .click();
+  await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
 /** Ctrl+P, type a file name, Enter: opens the file in an editor. */
