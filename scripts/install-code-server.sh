@@ -48,7 +48,7 @@ tar -czf "$SCRATCH/$RG_CACHE_DIR_NAME/$RG_ASSET" -C "$(dirname "$(command -v rg)
 
 echo "install-code-server: installing code-server $VERSION into $PREFIX (about a minute)"
 started=$(date +%s)
-TMPDIR="$SCRATCH" npm_config_yes=true npm install --prefix "$PREFIX" --unsafe-perm --no-audit --no-fund \
+TMPDIR="$SCRATCH" npm_config_yes=true npm install --prefix "$PREFIX" --unsafe-perm --no-audit --no-fund --prefer-offline \
   --no-save --loglevel=error "code-server@$VERSION" </dev/null
 "$BIN" --version >/dev/null
 echo "install-code-server: done in $(($(date +%s) - started))s: $BIN"
