@@ -53,7 +53,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 async function loadTest(file: string): Promise<LoadedTest> {
   const name = file.replace(/\.ui\.js$/, '');
   try {
-    const mod = (await import(path.join(TESTS_DIR, file))) as { default?: unknown; options?: UiTestOptions };
+    let mod = (await import(path.join(TESTS_DIR, file))) as { default?: unknown; options?: UiTestOptions };
+    // A plain CommonJS file (no __esModule marker) arrives wrapped once more: { default: module.exports }.
+    if (mod.default && typeof mod.default === 'object') mod = mod.default as typeof mod;
     if (typeof mod.default !== 'function')
       throw new Error(`${file} has no default export (page, ctx) => Promise`);
     return { name, run: mod.default as UiTest, options: mod.options ?? {} };
