@@ -38,6 +38,9 @@ class ReadThread(threading.Thread):
         self.stats = ThreadStats("read", "read", queue_depth=server.app_queue.qsize)
         self.connections: dict[int, Connection] = {}
         self.running = True
+        # Requests and resumed connections for the app pool, queued at the end of each epoll batch: waking an
+        # app thread mid-batch would make it fight this thread for the GIL at every recv() of the batch.
+        self.dispatch: list = []
 
     def run(self) -> None:
         self.stats.native_id = threading.get_native_id()
@@ -78,6 +81,11 @@ class ReadThread(threading.Thread):
                     self.on_writable(conn)
                 if mask & _READ_EVENTS and not conn.eof:
                     self.on_readable(conn, now)
+            if self.dispatch:
+                put = server.app_queue.put
+                for item in self.dispatch:
+                    put(item)
+                self.dispatch.clear()
             if now >= next_sweep or server.draining:
                 self.sweep(now)
                 next_sweep = now + 1.0
@@ -141,7 +149,7 @@ class ReadThread(threading.Thread):
                 conn.update_events()
         conn.last_active = now
         if first is not None:
-            self.server.app_queue.put(first)
+            self.dispatch.append(first)
 
     def on_eof(self, conn: Connection) -> None:
         """The client closed its side (or reset): close now if idle, else after the current response."""
@@ -160,7 +168,7 @@ class ReadThread(threading.Thread):
                 return
             conn.parked = False
             conn.update_events()
-        self.server.app_queue.put(conn)
+        self.dispatch.append(conn)
 
     def sweep(self, now: float) -> None:
         server = self.server
