@@ -240,9 +240,7 @@ def main(argv=None) -> int:
     for s in servers:
         why = install_problems.get(s.venv) or s.unavailable_reason()
         if why and args.quick and s.venv and s.venv not in QUICK_VENVS and not venvs.is_ready(s.venv):
-            why = (
-                "not installed (the quick mode installs only ours and waitress; `npm run bench` installs all)"
-            )
+            why = "not installed (quick mode installs only ours and waitress; npm run bench: all)"
         bench.servers[s.name] = {"status": "skipped" if why else "ok", "reason": why}
         if why:
             print(f"bench: skipping {s.name}: {why}")
