@@ -50,11 +50,13 @@ export async function pickConfig(arg?: unknown): Promise<vscode.Uri | undefined>
 }
 
 /**
- * The app's working directory: the folder holding the config (APP is imported relative to it). For a config
- * at the root of a workspace folder that is the workspace folder itself.
+ * The app's working directory: the workspace folder holding the config, as a user running the server from a
+ * terminal at the project root would have it. The runtime also puts the config's own folder on sys.path, so a
+ * config kept in a subfolder next to its app still finds it. A config outside every workspace folder runs in
+ * its own folder.
  */
 export function workingDirectoryFor(configUri: vscode.Uri): string {
-  return path.dirname(configUri.fsPath);
+  return vscode.workspace.getWorkspaceFolder(configUri)?.uri.fsPath ?? path.dirname(configUri.fsPath);
 }
 
 /** A starting point with every required key; the user edits APP (the language server helps from there). */

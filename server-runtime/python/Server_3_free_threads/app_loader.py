@@ -46,10 +46,24 @@ def _deepest_user_frame(error: BaseException) -> tuple[str | None, int | None]:
     return file, line
 
 
-def ensure_cwd_on_path() -> None:
+def ensure_cwd_on_path(config_dir: str | None = None) -> None:
+    """The working directory goes first on sys.path, as in the old package (`APP=mypkg.wsgi` is
+    `./mypkg/wsgi.py`). The config file's folder comes right after it: the VS Code extension runs the server
+    in the workspace folder, and a config kept in a subfolder next to its app must still find it (the
+    language server resolves APP against both folders too)."""
     cwd = os.getcwd()
     if cwd not in sys.path and "" not in sys.path:
         sys.path.insert(0, cwd)
+    if config_dir:
+        config_dir = os.path.abspath(config_dir)
+        if os.path.realpath(config_dir) != os.path.realpath(cwd) and config_dir not in sys.path:
+            sys.path.insert(1, config_dir)
+
+
+def config_dir_of(settings) -> str | None:
+    """The folder of the config file the settings came from (None in test mode, without a config)."""
+    source = getattr(settings, "source", None)
+    return os.path.dirname(os.path.abspath(source)) if source else None
 
 
 def forget_user_modules() -> None:
@@ -67,15 +81,17 @@ def forget_user_modules() -> None:
                 pass
 
 
-def load_app(module_name: str, callable_name: str = "application"):
-    ensure_cwd_on_path()
+def load_app(module_name: str, callable_name: str = "application", config_dir: str | None = None):
+    ensure_cwd_on_path(config_dir)
     importlib.invalidate_caches()
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
         if error.name and module_name.startswith(error.name):
             raise AppImportError(
-                f"cannot import APP={module_name}: no module {error.name!r} under {os.getcwd()} "
+                f"cannot import APP={module_name}: no module {error.name!r} under {os.getcwd()}"
+                + (f" or {config_dir}" if config_dir else "")
+                + " "
                 "(APP is a dotted path relative to the working directory, "
                 "e.g. mypkg.wsgi for mypkg/wsgi.py)",
                 traceback.format_exc(),

@@ -247,7 +247,7 @@ class Server:
                 return
         try:
             app_loader.forget_user_modules()
-            app = app_loader.load_app(settings.app, settings.app_callable)
+            app = app_loader.load_app(settings.app, settings.app_callable, app_loader.config_dir_of(settings))
         except app_loader.AppImportError as error:
             LOG.error("reload: %s; keeping the running app\n%s", error.message, error.traceback_text)
             self._send_error("app-import", error.message, error.traceback_text, error.file, error.line)

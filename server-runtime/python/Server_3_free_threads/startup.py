@@ -104,7 +104,7 @@ def run(args, control) -> int:
         return run_master(args, settings, config_path, port, control)
 
     try:
-        app = app_loader.load_app(settings.app, settings.app_callable)
+        app = app_loader.load_app(settings.app, settings.app_callable, app_loader.config_dir_of(settings))
     except app_loader.AppImportError as error:
         lines = [error.message]
         if error.traceback_text:

@@ -1,0 +1,69 @@
+"""Where APP is imported from: the working directory first (the old package's rule), then the config's folder
+(the VS Code extension runs the server in the workspace folder, and a config may sit in a subfolder)."""
+
+from __future__ import annotations
+
+import http.client
+import textwrap
+
+from conftest import RunningServer, launch
+
+APP_SOURCE = textwrap.dedent(
+    """
+    def application(environ, start_response):
+        body = b"from " + __name__.encode()
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+        return [body]
+    """
+)
+
+
+def _serve(workdir, config_path, logs) -> RunningServer:
+    proc, control = launch(workdir, logs, ["--config", str(config_path), "--port", "0"])
+    server = RunningServer(proc, control, workdir, logs)
+    try:
+        server.ready = server.read_message(timeout=15, want="ready")
+    except Exception:
+        server.kill()
+        raise
+    server.port = server.ready["port"]
+    return server
+
+
+def _get(server: RunningServer) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    try:
+        conn.request("GET", "/")
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
+def _config(app: str) -> str:
+    return f"HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=16\nAPP={app}\nDOMAIN=localhost\n"
+
+
+def test_app_next_to_a_config_in_a_subfolder(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "site_app.py").write_text(APP_SOURCE)
+    (site / ".config_server").write_text(_config("site_app"))
+    server = _serve(tmp_path, site / ".config_server", tmp_path / "logs")
+    try:
+        assert _get(server) == (200, b"from site_app")
+    finally:
+        server.kill()
+
+
+def test_working_directory_wins_over_the_config_folder(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (tmp_path / "same_name.py").write_text(APP_SOURCE.replace('b"from "', 'b"cwd "'))
+    (site / "same_name.py").write_text(APP_SOURCE.replace('b"from "', 'b"config "'))
+    (site / ".config_server").write_text(_config("same_name"))
+    server = _serve(tmp_path, site / ".config_server", tmp_path / "logs")
+    try:
+        assert _get(server) == (200, b"cwd same_name")
+    finally:
+        server.kill()
