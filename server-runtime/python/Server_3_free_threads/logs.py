@@ -1,13 +1,17 @@
 """Logging: the server's own messages (startup line, errors with tracebacks) go to stderr; access log lines
 go to stdout. Both line-buffered.
 
-Access lines are collected per app thread and written when that thread runs out of queued work, so under
-load many lines share one write() while an idle server still logs each request at once. One lock keeps
-lines from different threads from interleaving.
+Access lines are collected per app thread and handed over when that thread runs out of queued work, so under
+load many lines share one write() while an idle server still logs each request at once. The write itself is
+done by a small log-writer thread, never by an app thread: stdout is a pipe to whoever reads the log (the
+VS Code supervisor, a terminal, a file), and a reader that falls behind must slow down the log, not the
+server. Lines wait in a bounded list; past MAX_PENDING_LINES they are counted, dropped, and the count is
+reported on stderr.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import sys
@@ -57,10 +61,17 @@ def _quote(value: str) -> str:
 class AccessLog:
     """Formats common/combined access lines; `fmt` is "off", "common" or "combined"."""
 
+    MAX_PENDING_LINES = 50_000
+
     def __init__(self, fmt: str, fd: int = 1) -> None:
         self.fmt = fmt
         self.fd = fd
-        self._lock = threading.Lock()
+        self._pending: list[str] = []
+        self._dropped = 0
+        self._wanted = threading.Condition(threading.Lock())
+        self._writing = threading.Lock()  # the writer thread and the exit flush never write at once
+        self._writer: threading.Thread | None = None
+        atexit.register(self.flush)
 
     @property
     def enabled(self) -> bool:
@@ -79,9 +90,54 @@ class AccessLog:
         return text + "\n"
 
     def write(self, lines: list[str]) -> None:
+        """Queues whole lines for the writer thread; never blocks on stdout."""
+        with self._wanted:
+            room = self.MAX_PENDING_LINES - len(self._pending)
+            if len(lines) > room:
+                self._dropped += len(lines) - max(room, 0)
+                lines = lines[: max(room, 0)]
+            self._pending.extend(lines)
+            if self._writer is None:
+                self._writer = threading.Thread(target=self._writer_loop, name="access-log", daemon=True)
+                self._writer.start()
+            self._wanted.notify()
+
+    def flush(self) -> None:
+        """At exit: writes what is still queued (the daemon writer may not get to it), without ever hanging
+        the exit on a reader that stopped reading: the writer gets 2 s to finish its write, and stdout turns
+        non-blocking (nothing else writes after this), so a full pipe drops the rest."""
+        with self._wanted:
+            lines, self._pending = self._pending, []
+            dropped, self._dropped = self._dropped, 0
+        if not lines and not dropped:
+            return
+        if not self._writing.acquire(timeout=2):
+            return
+        try:
+            os.set_blocking(self.fd, False)
+        except OSError:
+            pass
+        finally:
+            self._writing.release()
+        self._write_lines(lines, dropped)
+
+    def _writer_loop(self) -> None:
+        while True:
+            with self._wanted:
+                while not self._pending and not self._dropped:
+                    self._wanted.wait()
+                lines, self._pending = self._pending, []
+                dropped, self._dropped = self._dropped, 0
+            self._write_lines(lines, dropped)
+
+    def _write_lines(self, lines: list[str], dropped: int) -> None:
+        if dropped:
+            LOG.warning("access log: %d lines dropped, its reader (stdout) did not keep up", dropped)
+        if not lines:
+            return
         # Writes of at most PIPE_BUF bytes to a pipe are atomic: with WORKERS>1 several processes share
         # stdout, so whole lines go out in pieces of at most 4096 bytes and never interleave.
-        with self._lock:
+        with self._writing:
             try:
                 piece = b""
                 for line in lines:
