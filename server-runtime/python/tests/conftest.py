@@ -168,10 +168,15 @@ def start_server(
     """Writes a config (BASE_CONFIG + APP + `config`), starts the server and waits for its ready line."""
     config_path = tmp_path / f"{name}.config"
     config_path.write_text(BASE_CONFIG + f"APP={app}\n" + config)
-    proc, control = launch(
-        workdir, tmp_path / f"{name}-logs", ["--config", str(config_path), "--port", "0", *args], env
-    )
-    server = RunningServer(proc, control, workdir, tmp_path / f"{name}-logs")
+    return serve_config(config_path, workdir, tmp_path / f"{name}-logs", env, args)
+
+
+def serve_config(
+    config_path: Path, workdir: Path, logs: Path, env: dict | None = None, args: tuple = ()
+) -> RunningServer:
+    """Starts the server on an existing config file, in `workdir`, and waits for its ready line."""
+    proc, control = launch(workdir, logs, ["--config", str(config_path), "--port", "0", *args], env)
+    server = RunningServer(proc, control, workdir, logs)
     server.config_path = config_path
     try:
         server.ready = server.read_message(timeout=15, want="ready")

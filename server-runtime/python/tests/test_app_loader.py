@@ -6,7 +6,7 @@ from __future__ import annotations
 import http.client
 import textwrap
 
-from conftest import RunningServer, launch
+from conftest import RunningServer, serve_config
 
 APP_SOURCE = textwrap.dedent(
     """
@@ -16,18 +16,6 @@ APP_SOURCE = textwrap.dedent(
         return [body]
     """
 )
-
-
-def _serve(workdir, config_path, logs) -> RunningServer:
-    proc, control = launch(workdir, logs, ["--config", str(config_path), "--port", "0"])
-    server = RunningServer(proc, control, workdir, logs)
-    try:
-        server.ready = server.read_message(timeout=15, want="ready")
-    except Exception:
-        server.kill()
-        raise
-    server.port = server.ready["port"]
-    return server
 
 
 def _get(server: RunningServer) -> tuple[int, bytes]:
@@ -49,7 +37,7 @@ def test_app_next_to_a_config_in_a_subfolder(tmp_path):
     site.mkdir()
     (site / "site_app.py").write_text(APP_SOURCE)
     (site / ".config_server").write_text(_config("site_app"))
-    server = _serve(tmp_path, site / ".config_server", tmp_path / "logs")
+    server = serve_config(site / ".config_server", tmp_path, tmp_path / "logs")
     try:
         assert _get(server) == (200, b"from site_app")
     finally:
@@ -62,7 +50,7 @@ def test_working_directory_wins_over_the_config_folder(tmp_path):
     (tmp_path / "same_name.py").write_text(APP_SOURCE.replace('b"from "', 'b"cwd "'))
     (site / "same_name.py").write_text(APP_SOURCE.replace('b"from "', 'b"config "'))
     (site / ".config_server").write_text(_config("same_name"))
-    server = _serve(tmp_path, site / ".config_server", tmp_path / "logs")
+    server = serve_config(site / ".config_server", tmp_path, tmp_path / "logs")
     try:
         assert _get(server) == (200, b"cwd same_name")
     finally:
