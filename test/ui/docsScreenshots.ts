@@ -12,7 +12,7 @@ import { launchChromium } from '../harness/browser';
 import { ensureVsix } from '../harness/build';
 import { REPO_ROOT, startCodeServer } from '../harness/codeServer';
 import { copyWorkspace } from '../harness/workspace';
-import { httpGet } from './http';
+import { httpGet } from '../harness/http';
 import { openFile, runCommand, waitForStatusBar, webviewFrame, waitForWorkbench } from './workbench';
 
 const OUT_DIR = path.join(REPO_ROOT, 'docs', 'screenshots');

@@ -1,5 +1,4 @@
 /** Small helpers shared by the host tests (they run inside the extension host, with the full vscode API). */
-import * as http from 'node:http';
 import * as vscode from 'vscode';
 
 /** Prints from a host test (plain console.log output is mixed with the workbench's log and hidden). */
@@ -24,23 +23,5 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
 }
 
-export interface HttpResult {
-  status: number;
-  body: string;
-}
-
-/** A real HTTP GET (from the extension host) to a loopback URL. */
-export function httpGet(url: string, timeoutMs = 5000): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
-      );
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out after ${timeoutMs} ms`)));
-    req.on('error', reject);
-  });
-}
+/** Real HTTP from the extension host to the app under test (loopback only): the same helper the UI tests use. */
+export { httpGet, type HttpResult } from '../../harness/http';

@@ -14,7 +14,7 @@ import type { Page } from 'playwright-core';
 import { isPortOpen } from '../../harness/freePort';
 import { serverSocketStates } from '../../harness/sockets';
 import type { UiContext } from '../context';
-import { burst } from '../http';
+import { burst } from '../../harness/http';
 import { runCommand, waitForStatusBar, webviewFrame } from '../workbench';
 
 async function until(check: () => Promise<boolean> | boolean, timeoutMs: number): Promise<boolean> {

@@ -11,7 +11,7 @@ import * as assert from 'node:assert/strict';
 import type { Page } from 'playwright-core';
 import { isPortOpen } from '../../harness/freePort';
 import type { UiContext } from '../context';
-import { burst, httpGet } from '../http';
+import { burst, httpGet } from '../../harness/http';
 import { openFile, outputPanelText, runCommand, waitForStatusBar, webviewFrame } from '../workbench';
 
 async function until(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
