@@ -10,7 +10,6 @@ So a slow client never holds an app thread, and a slow app holds only its own th
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
 import traceback
@@ -21,8 +20,6 @@ from .parser import Request
 from .response import ClientGone, Response, simple_response
 from .signals import block_in_this_thread
 from .wsgi import build_environ
-
-STOP = object()  # put once per app thread to stop the pool
 
 
 class AppThread(threading.Thread):
@@ -35,32 +32,48 @@ class AppThread(threading.Thread):
     def run(self) -> None:
         self.stats.native_id = threading.get_native_id()
         block_in_this_thread()  # signals go to the main thread (see signals.py)
-        tasks = self.server.app_queue
-        get, get_nowait = tasks.get, tasks.get_nowait
+        pool = self.server.app_pool
+        work = pool.work
+        popleft = work.popleft
         stats = self.stats
         metrics = self.server.metrics_on
         clock = time.perf_counter
         mark = clock()
+        started = None  # when the item in progress started (for the pool's seconds-per-item average)
         while True:
+            # Drain the shared deque without sleeping; sleep (pool.take) only when it is empty.
             try:
-                task = get_nowait()
-            except queue.Empty:
+                task = popleft()
+            except IndexError:
+                task = None
+            if task is not None:
+                if not work:
+                    pool.signal_drained()
+                now = clock()
+                if started is not None:
+                    service = pool.service
+                    pool.service = service + (now - started - service) * 0.125
+                started = now
+            else:
                 if self.access_lines:
                     self.server.access_log.write(self.access_lines)
                     self.access_lines = []
                 stats.state = "waiting"
+                now = clock()
+                if started is not None:
+                    service = pool.service
+                    pool.service = service + (now - started - service) * 0.125
                 if metrics:
-                    now = clock()
                     stats.busy += now - mark
                     mark = now
-                task = get()
+                task = pool.take()
+                if task is None:
+                    break
                 stats.state = "busy"
+                started = now = clock()
                 if metrics:
-                    now = clock()
                     stats.wait += now - mark
                     mark = now
-            if task is STOP:
-                break
             try:
                 if type(task) is Request:
                     self.drive(task.conn, task, None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import select
 import socket
+import sys
 import threading
 import time
 
@@ -22,9 +23,17 @@ from .parser import RequestParser
 from .response import simple_response
 from .signals import block_in_this_thread
 
+
+def gil_enabled() -> bool:
+    check = getattr(sys, "_is_gil_enabled", None)
+    return True if check is None else bool(check())
+
+
 # 64 KiB, not more: CPython allocates the full size for recv() and shrinks it afterwards; 256 KiB crosses
 # malloc's mmap threshold and cost ~18 us per call (mmap + munmap), about half of a small request.
 RECV_SIZE = 64 * 1024
+SERIALIZE_WAIT = 0.002
+SERIALIZE_BELOW = 0.0005  # seconds per request (the pool's average)
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _READ_EVENTS = select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR | select.EPOLLRDHUP
 _WRITE_EVENTS = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
@@ -35,7 +44,7 @@ class ReadThread(threading.Thread):
         super().__init__(name="read", daemon=True)
         self.server = server
         self.epoll = select.epoll()
-        self.stats = ThreadStats("read", "read", queue_depth=server.app_queue.qsize)
+        self.stats = ThreadStats("read", "read", queue_depth=server.app_pool.__len__)
         self.connections: dict[int, Connection] = {}
         self.running = True
         # Requests and resumed connections for the app pool, queued at the end of each epoll batch: waking an
@@ -57,6 +66,12 @@ class ReadThread(threading.Thread):
         poll = self.epoll.poll
         next_sweep = monotonic() + 1.0
         mark = clock()
+        pool = server.app_pool
+        pool_work = pool.work
+        drained = pool.drained
+        app_threads = server.app_threads
+        serialize = gil_enabled()
+        next_kick = 0.0
         while self.running:
             stats.state = "waiting"
             if metrics:
@@ -64,6 +79,8 @@ class ReadThread(threading.Thread):
                 stats.busy += now - mark
                 mark = now
             timeout = 0.1 if server.draining else max(0.0, next_sweep - monotonic())
+            if pool_work and timeout > pool.KICK_AFTER:
+                timeout = pool.KICK_AFTER
             events = poll(timeout)
             stats.state = "busy"
             if metrics:
@@ -82,10 +99,23 @@ class ReadThread(threading.Thread):
                 if mask & _READ_EVENTS and not conn.eof:
                     self.on_readable(conn, now)
             if self.dispatch:
-                put = server.app_queue.put
-                for item in self.dispatch:
-                    put(item)
+                if serialize:
+                    drained.acquire(False)  # forget a stale "drained" from an earlier batch
+                pool.submit(self.dispatch)
                 self.dispatch.clear()
+                if serialize and pool_work and pool.service < SERIALIZE_BELOW:
+                    # GIL builds: let the app threads run this batch before reading the next one. Reading
+                    # while they send made every recv()/send() a GIL hand-off between two runnable threads
+                    # (a futex wake and a context switch each); waiting here costs one wake-up per batch.
+                    # Bounded, so a long-running request delays reading by at most SERIALIZE_WAIT; and
+                    # only for fast apps: slow ones (I/O) leave the GIL free, reading meanwhile costs nothing.
+                    drained.acquire(True, SERIALIZE_WAIT)
+            if pool_work:
+                if now >= next_kick:
+                    pool.kick(sum(t.stats.items for t in app_threads))
+                    next_kick = now + pool.KICK_AFTER
+            else:
+                next_kick = now + pool.KICK_AFTER
             if now >= next_sweep or server.draining:
                 self.sweep(now)
                 next_sweep = now + 1.0

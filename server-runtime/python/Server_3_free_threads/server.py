@@ -1,7 +1,7 @@
 """Builds the four-stage pipeline, runs it, and handles its life: startup line, signals, graceful stop,
 reload.
 
-    accept thread --read_inbox--> read thread --app_queue--> app threads (APP_THREADS) --close_inbox--> close
+    accept thread --read_inbox--> read thread --app_pool--> app threads (APP_THREADS) --close_inbox--> close
                                        ^-------- parked responses / keep-alive go back --------'
 
 SIGTERM/SIGINT (or EOF on the control channel): stop accepting (the listening socket closes at once), let
@@ -16,29 +16,22 @@ from __future__ import annotations
 import errno
 import os
 import platform
-import queue
 import select
 import signal
 import socket
-import sys
 import threading
 import time
 
 from . import app_loader
 from .accept_thread import AcceptThread
-from .app_thread import STOP, AppThread
+from .app_thread import AppThread
 from .close_thread import CloseThread
-from .handoff import Inbox, Wakeup
+from .handoff import AppPool, Inbox, Wakeup
 from .logs import LOG, AccessLog
 from .metrics import snapshot
-from .read_thread import ReadThread
+from .read_thread import ReadThread, gil_enabled
 from .signals import SignalWakeup
 from .wsgi import base_environ
-
-
-def gil_enabled() -> bool:
-    check = getattr(sys, "_is_gil_enabled", None)
-    return True if check is None else bool(check())
 
 
 class AddressInUse(Exception):
@@ -91,7 +84,7 @@ class Server:
         self.metrics_on = bool(settings.metrics)
         self.access_log = AccessLog(settings.access_log)
         self.base_environ = base_environ(settings.domain, self.port)
-        self.app_queue: queue.SimpleQueue = queue.SimpleQueue()
+        self.app_pool = AppPool(settings.app_threads)
         self.read_inbox = Inbox()
         self.close_inbox = Inbox()
         self.draining = False
@@ -221,8 +214,7 @@ class Server:
             )
         self.read_thread.stop()
         self.close_thread.stop()
-        for _ in self.app_threads:
-            self.app_queue.put(STOP)
+        self.app_pool.stop()
         self.read_thread.join(2.0)
         self.close_thread.join(3.0)
         for thread in self.app_threads:
