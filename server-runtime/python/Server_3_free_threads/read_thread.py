@@ -32,7 +32,7 @@ def gil_enabled() -> bool:
 # 64 KiB, not more: CPython allocates the full size for recv() and shrinks it afterwards; 256 KiB crosses
 # malloc's mmap threshold and cost ~18 us per call (mmap + munmap), about half of a small request.
 RECV_SIZE = 64 * 1024
-SERIALIZE_WAIT = 0.002
+SERIALIZE_WAIT = 0.01
 SERIALIZE_BELOW = 0.0005  # seconds per request (the pool's average)
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _READ_EVENTS = select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR | select.EPOLLRDHUP

@@ -84,7 +84,7 @@ class Server:
         self.metrics_on = bool(settings.metrics)
         self.access_log = AccessLog(settings.access_log)
         self.base_environ = base_environ(settings.domain, self.port)
-        self.app_pool = AppPool(settings.app_threads)
+        self.app_pool = AppPool(settings.app_threads, gil_enabled())
         self.read_inbox = Inbox()
         self.close_inbox = Inbox()
         self.draining = False
