@@ -40,6 +40,13 @@ class AcceptThread(threading.Thread):
         block_in_this_thread()  # signals go to the main thread (see signals.py)
         listener = self.listener
         listener.setblocking(False)
+        # Linux copies TCP_NODELAY from the listening socket to accepted ones: one setsockopt here instead
+        # of one per connection (Connection: close loads accept a connection per request).
+        try:
+            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            nodelay_inherited = listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+        except OSError:
+            nodelay_inherited = False
         lfd = listener.fileno()
         self.epoll.register(lfd, select.EPOLLIN)
         self.epoll.register(self.wakeup.fd, select.EPOLLIN)
@@ -92,7 +99,8 @@ class AcceptThread(threading.Thread):
                     break
                 try:
                     sock.setblocking(False)
-                    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    if not nodelay_inherited:
+                        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 except OSError:
                     pass
                 batch.append((sock, addr))
