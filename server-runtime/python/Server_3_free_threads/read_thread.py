@@ -34,6 +34,7 @@ def gil_enabled() -> bool:
 RECV_SIZE = 64 * 1024
 SERIALIZE_WAIT = 0.01
 SERIALIZE_BELOW = 0.0005  # seconds per request (the pool's average)
+SERIALIZE_MIN_BATCH = 4
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 _READ_EVENTS = select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR | select.EPOLLRDHUP
 _WRITE_EVENTS = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
@@ -99,16 +100,21 @@ class ReadThread(threading.Thread):
                 if mask & _READ_EVENTS and not conn.eof:
                     self.on_readable(conn, now)
             if self.dispatch:
-                if serialize:
+                wait = (
+                    serialize and len(self.dispatch) >= SERIALIZE_MIN_BATCH and pool.service < SERIALIZE_BELOW
+                )
+                if wait:
                     drained.acquire(False)  # forget a stale "drained" from an earlier batch
                 pool.submit(self.dispatch)
                 self.dispatch.clear()
-                if serialize and pool_work and pool.service < SERIALIZE_BELOW:
+                if wait and pool_work:
                     # GIL builds: let the app threads run this batch before reading the next one. Reading
                     # while they send made every recv()/send() a GIL hand-off between two runnable threads
                     # (a futex wake and a context switch each); waiting here costs one wake-up per batch.
                     # Bounded, so a long-running request delays reading by at most SERIALIZE_WAIT; and
-                    # only for fast apps: slow ones (I/O) leave the GIL free, reading meanwhile costs nothing.
+                    # only for fast apps: slow ones (I/O) leave the GIL free, reading meanwhile costs nothing;
+                    # and only for batches of a few requests: for one (a lone client) the wait's own wake-up
+                    # costs more than it saves (c1: 7.4 instead of 4.7 context switches per request).
                     drained.acquire(True, SERIALIZE_WAIT)
             if pool_work:
                 if now >= next_kick:
