@@ -3,7 +3,8 @@
 Every hand-off goes through one of these (never through shared state without a lock), so the pipeline is
 correct on free-threaded Python too. Producers append to a deque (thread-safe) and write the eventfd only
 when no wake-up is already pending, so a burst of items costs one eventfd write and the consumer drains the
-whole batch per wake-up.
+whole batch per wake-up. The read -> app hand-off is `AppPool` (a deque shared by a pool of threads that
+sleep on wake tokens), since its consumers block in a queue, not in an epoll.
 """
 
 from __future__ import annotations
