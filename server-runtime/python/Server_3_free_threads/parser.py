@@ -127,13 +127,18 @@ class Request:
 
 
 class _Body:
-    """Collects a request body: in memory up to `spool` bytes, then in an anonymous temporary file."""
+    """Collects a request body: in memory up to `spool` bytes, then in an anonymous temporary file.
 
-    __slots__ = ("size", "_mem", "_file", "_spool")
+    In memory it keeps the pieces as they came (bytes, or memoryviews of the received bytes) and joins them
+    once at the end: one copy of the body instead of three (slice, bytearray append, bytes()); a body that
+    arrived in one piece is handed over without any copy. Measured on the 64 KiB POST echo at 64
+    connections: see DESIGN.md."""
+
+    __slots__ = ("size", "_parts", "_file", "_spool")
 
     def __init__(self, spool: int) -> None:
         self.size = 0
-        self._mem = bytearray()
+        self._parts: list = []
         self._file = None
         self._spool = spool
 
@@ -142,15 +147,19 @@ class _Body:
         if self._file is not None:
             self._file.write(data)
             return
-        self._mem += data
-        if len(self._mem) > self._spool:
+        self._parts.append(data)
+        if self.size > self._spool:
             self._file = tempfile.TemporaryFile()
-            self._file.write(self._mem)
-            self._mem = bytearray()
+            for part in self._parts:
+                self._file.write(part)
+            self._parts = []
 
     def finish(self):
         if self._file is None:
-            return bytes(self._mem)
+            parts = self._parts
+            if len(parts) == 1 and type(parts[0]) is bytes:
+                return parts[0]
+            return b"".join(parts)
         self._file.seek(0)
         return self._file
 
@@ -229,7 +238,7 @@ class RequestParser:
                     self.continue_needed = request.expect_continue
             elif state == _BODY:
                 take = min(self._remaining, end_of_data - pos)
-                self._body.write(data[pos : pos + take])
+                self._body.write(data if take == end_of_data else memoryview(data)[pos : pos + take])
                 pos += take
                 self._remaining -= take
                 if not self._remaining:
@@ -254,7 +263,7 @@ class RequestParser:
                     self._state = _TRAILER
             elif state == _CHUNK_DATA:
                 take = min(self._remaining, end_of_data - pos)
-                self._body.write(data[pos : pos + take])
+                self._body.write(data if take == end_of_data else memoryview(data)[pos : pos + take])
                 pos += take
                 self._remaining -= take
                 if not self._remaining:
