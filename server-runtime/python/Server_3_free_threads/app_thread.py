@@ -117,9 +117,7 @@ class AppThread(threading.Thread):
 
     def begin_request(self, conn, request: Request) -> Response:
         server = self.server
-        response = Response(
-            conn, request, request.keep_alive and not server.draining, server.settings.send_timeout
-        )
+        response = Response(conn, request, request.keep_alive and not server.draining, server.send_timeout)
         if request.error is not None:
             error = request.error
             response.replace(error.status, simple_response(error.status, f"{error.status} {error.detail}"))
@@ -169,9 +167,10 @@ class AppThread(threading.Thread):
         stats.items += 1
         if self.server.metrics_on:
             stats.record_response(response.status_code, response.bytes_sent, time.monotonic() - request.start)
-        if self.server.access_log.enabled:
+        access_log = self.server.access_log
+        if access_log.fmt != "off":  # the `enabled` property, inlined (per request)
             self.access_lines.append(
-                self.server.access_log.line(request, conn.addr[0], response.status_code, response.body_bytes)
+                access_log.line(request, conn.addr[0], response.status_code, response.body_bytes)
             )
         return True
 

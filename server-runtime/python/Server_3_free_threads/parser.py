@@ -74,6 +74,9 @@ def _key_for(name: bytes) -> tuple[str | None, int]:
     return key, kind
 
 
+_new_request = object.__new__
+
+
 class Request:
     """One parsed request, handed from the read thread to an app thread."""
 
@@ -108,7 +111,7 @@ class Request:
 
     def clone(self) -> Request:
         """A fresh request with this one's head (headers copied: the app may change its environ)."""
-        request = Request()
+        request = _new_request(Request)  # every field set here: skips __init__ setting them twice
         request.method = self.method
         request.target = self.target
         request.path = self.path
@@ -116,6 +119,10 @@ class Request:
         request.version = self.version
         request.headers = self.headers.copy()
         request.keep_alive = self.keep_alive
+        request.body = b""
+        request.error = None
+        request.conn = None
+        request.start = 0.0
         request.expect_continue = self.expect_continue
         return request
 

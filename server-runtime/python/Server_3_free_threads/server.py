@@ -73,6 +73,7 @@ class Server:
         workers: int = 1,
     ) -> None:
         self.settings = settings
+        self.send_timeout = settings.send_timeout
         self.app = app
         self.listener = listener
         self.config_path = config_path
@@ -82,6 +83,8 @@ class Server:
         self.workers = workers
         self.host, self.port = listener.getsockname()[:2]
         self.metrics_on = bool(settings.metrics)
+        # Read per request by the app threads: a plain attribute (Settings goes through __getattr__).
+        self.send_timeout = settings.send_timeout
         self.access_log = AccessLog(settings.access_log)
         self.base_environ = base_environ(settings.domain, self.port)
         self.app_pool = AppPool(settings.app_threads, gil_enabled())
@@ -250,6 +253,7 @@ class Server:
         if settings.app_threads != len(self.app_threads) or settings.workers != self.settings.workers:
             LOG.warning("reload: APP_THREADS/WORKERS changes take effect after a restart")
         self.settings = settings
+        self.send_timeout = settings.send_timeout
         self.app = app
         self.access_log.fmt = settings.access_log
         self.base_environ = base_environ(settings.domain, self.port)
