@@ -16,7 +16,7 @@ import time
 
 from .handoff import Wakeup
 from .logs import LOG
-from .metrics import ThreadStats
+from .metrics import LoopTimer, ThreadStats
 from .signals import block_in_this_thread
 
 BATCH = 128
@@ -52,23 +52,13 @@ class AcceptThread(threading.Thread):
         self.epoll.register(self.wakeup.fd, select.EPOLLIN)
         watching = True
         stats = self.stats
-        metrics = self.server.metrics_on
-        clock = time.perf_counter
-        mark = clock()
+        timer = LoopTimer(stats, self.server.metrics_on)
         server = self.server
         while self.running:
-            stats.state = "waiting"
-            if metrics:
-                now = clock()
-                stats.busy += now - mark
-                mark = now
+            timer.waiting()
             timeout = -1 if not self.backoff_until else max(0.0, self.backoff_until - time.monotonic())
             events = self.epoll.poll(timeout)
-            stats.state = "busy"
-            if metrics:
-                now = clock()
-                stats.wait += now - mark
-                mark = now
+            timer.busy()
             if any(fd == self.wakeup.fd for fd, _ in events):
                 self.wakeup.consume()
             if not self.running:

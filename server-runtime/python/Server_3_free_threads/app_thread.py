@@ -15,7 +15,7 @@ import time
 import traceback
 
 from .logs import LOG
-from .metrics import ThreadStats
+from .metrics import LoopTimer, ThreadStats
 from .parser import Request
 from .response import ClientGone, Response, simple_response
 from .signals import block_in_this_thread
@@ -36,9 +36,8 @@ class AppThread(threading.Thread):
         work = pool.work
         popleft = work.popleft
         stats = self.stats
-        metrics = self.server.metrics_on
+        timer = LoopTimer(stats, self.server.metrics_on)
         clock = time.perf_counter
-        mark = clock()
         started = None  # when the item in progress started (for the pool's seconds-per-item average)
         while True:
             # Drain the shared deque without sleeping; sleep (pool.take) only when it is empty.
@@ -58,22 +57,15 @@ class AppThread(threading.Thread):
                 if self.access_lines:
                     self.server.access_log.write(self.access_lines)
                     self.access_lines = []
-                stats.state = "waiting"
-                now = clock()
                 if started is not None:
                     service = pool.service
-                    pool.service = service + (now - started - service) * 0.125
-                if metrics:
-                    stats.busy += now - mark
-                    mark = now
+                    pool.service = service + (clock() - started - service) * 0.125
+                timer.waiting()
                 task = pool.take()
                 if task is None:
                     break
-                stats.state = "busy"
-                started = now = clock()
-                if metrics:
-                    stats.wait += now - mark
-                    mark = now
+                timer.busy()
+                started = clock()
             try:
                 if type(task) is Request:
                     self.drive(task.conn, task, None)

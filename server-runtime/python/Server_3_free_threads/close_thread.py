@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 
-from .metrics import ThreadStats
+from .metrics import LoopTimer, ThreadStats
 from .signals import block_in_this_thread
 
 LINGER_SECONDS = 2.0
@@ -37,25 +37,15 @@ class CloseThread(threading.Thread):
         inbox = self.server.close_inbox
         self.epoll.register(inbox.fd, select.EPOLLIN)
         stats = self.stats
-        metrics = self.server.metrics_on
-        clock = time.perf_counter
-        mark = clock()
+        timer = LoopTimer(stats, self.server.metrics_on)
         lingering = self.lingering
         while self.running or lingering:
-            stats.state = "waiting"
-            if metrics:
-                now = clock()
-                stats.busy += now - mark
-                mark = now
+            timer.waiting()
             timeout = -1
             if lingering:
                 timeout = max(0.0, min(deadline for _, deadline in lingering.values()) - time.monotonic())
             events = self.epoll.poll(timeout)
-            stats.state = "busy"
-            if metrics:
-                now = clock()
-                stats.wait += now - mark
-                mark = now
+            timer.busy()
             for fd, _mask in events:
                 if fd == inbox.fd:
                     for conn in inbox.drain():

@@ -65,6 +65,38 @@ class ThreadStats:
         self.latency[bisect_left(LATENCY_BOUNDS_MS, seconds * 1000.0)] += 1
 
 
+class LoopTimer:
+    """Splits a thread loop's time into busy (handling items) and waiting (blocked in epoll or on its queue).
+
+    Each of the four thread loops calls `waiting()` just before it blocks and `busy()` right after it wakes,
+    so the views can show what each thread is doing and how busy it is. Called once per wake-up (a batch of
+    items), not per item. With METRICS=off only the state flips; no clock is read.
+    """
+
+    __slots__ = ("stats", "enabled", "mark")
+
+    def __init__(self, stats: ThreadStats, enabled: bool) -> None:
+        self.stats = stats
+        self.enabled = enabled
+        self.mark = time.perf_counter()
+
+    def waiting(self) -> None:
+        stats = self.stats
+        stats.state = "waiting"
+        if self.enabled:
+            now = time.perf_counter()
+            stats.busy += now - self.mark
+            self.mark = now
+
+    def busy(self) -> None:
+        stats = self.stats
+        stats.state = "busy"
+        if self.enabled:
+            now = time.perf_counter()
+            stats.wait += now - self.mark
+            self.mark = now
+
+
 def thread_cpu_seconds(native_id: int) -> float:
     if not native_id:
         return 0.0

@@ -18,7 +18,7 @@ import time
 
 from .connection import MAX_PENDING, Connection
 from .logs import LOG
-from .metrics import ThreadStats
+from .metrics import LoopTimer, ThreadStats
 from .parser import RequestParser
 from .response import simple_response
 from .signals import block_in_this_thread
@@ -61,12 +61,10 @@ class ReadThread(threading.Thread):
         self.epoll.register(inbox_fd, select.EPOLLIN)
         connections = self.connections
         stats = self.stats
-        metrics = server.metrics_on
-        clock = time.perf_counter
+        timer = LoopTimer(stats, server.metrics_on)
         monotonic = time.monotonic
         poll = self.epoll.poll
         next_sweep = monotonic() + 1.0
-        mark = clock()
         pool = server.app_pool
         pool_work = pool.work
         drained = pool.drained
@@ -74,20 +72,12 @@ class ReadThread(threading.Thread):
         serialize = gil_enabled()
         next_kick = 0.0
         while self.running:
-            stats.state = "waiting"
-            if metrics:
-                now = clock()
-                stats.busy += now - mark
-                mark = now
+            timer.waiting()
             timeout = 0.1 if server.draining else max(0.0, next_sweep - monotonic())
             if pool_work and timeout > pool.KICK_AFTER:
                 timeout = pool.KICK_AFTER
             events = poll(timeout)
-            stats.state = "busy"
-            if metrics:
-                now = clock()
-                stats.wait += now - mark
-                mark = now
+            timer.busy()
             now = monotonic()
             for fd, mask in events:
                 conn = connections.get(fd)
