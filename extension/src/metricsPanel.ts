@@ -101,16 +101,12 @@ export class MetricsPanel implements vscode.Disposable {
   private postPoint(id: string): void {
     const rates = this.ctx.metrics.get(id);
     if (!rates) return;
-    const multiWorker = rates.workers.length > 1;
+    const { workers, ...totals } = rates;
+    const multiWorker = workers.length > 1;
     const point: PanelPoint = {
+      ...totals,
       id,
-      time: rates.time,
-      requestsPerSec: rates.requestsPerSec,
-      p50Ms: rates.p50Ms,
-      p99Ms: rates.p99Ms,
-      connectionsOpen: rates.connectionsOpen,
-      requests: rates.requests,
-      threads: rates.workers.flatMap((w) =>
+      threads: workers.flatMap((w) =>
         w.threads.map((t) => ({
           name: multiWorker ? `w${w.worker} ${t.name}` : t.name,
           state: t.state,

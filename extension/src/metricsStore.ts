@@ -5,16 +5,10 @@
  */
 import * as vscode from 'vscode';
 import type { MetricsSnapshot } from '../../server-runtime/src/protocol';
+import type { ServerTotals } from '../webview/messages';
 import { computeRates, type RatesPoint } from './metricsMath';
 
-export interface ServerRates {
-  id: string;
-  time: number;
-  requestsPerSec: number;
-  p50Ms?: number;
-  p99Ms?: number;
-  connectionsOpen: number;
-  requests: number;
+export interface ServerRates extends ServerTotals {
   /** One entry per worker process (usually one). */
   workers: RatesPoint[];
 }

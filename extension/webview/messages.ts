@@ -9,8 +9,8 @@ export interface PanelServer {
   url?: string;
 }
 
-/** One aggregated point of one server (all workers summed). */
-export interface PanelPoint {
+/** The live totals of one server (all workers summed): what the status bar, the tree and the panel show. */
+export interface ServerTotals {
   id: string;
   /** Seconds since the epoch. */
   time: number;
@@ -19,6 +19,10 @@ export interface PanelPoint {
   p99Ms?: number;
   connectionsOpen: number;
   requests: number;
+}
+
+/** One point of the panel's charts: the totals plus every thread's numbers. */
+export interface PanelPoint extends ServerTotals {
   threads: { name: string; state: string; busyPercent: number; itemsPerSec: number; queueDepth: number }[];
 }
 
