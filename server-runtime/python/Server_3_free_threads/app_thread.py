@@ -102,7 +102,7 @@ class AppThread(threading.Thread):
             conn.response = None
             if not self.finish(conn, response):
                 return
-            request = self.next_request(conn, response.keep_alive)
+            request = self.next_request(conn, response)
             if request is None:
                 return
             response = None
@@ -166,8 +166,12 @@ class AppThread(threading.Thread):
             )
         return True
 
-    def next_request(self, conn, keep_alive: bool) -> Request | None:
-        if not keep_alive:
+    def next_request(self, conn, response: Response) -> Request | None:
+        if not response.keep_alive:
+            done = response.request
+            # The client asked to close (Connection: close, or HTTP/1.0) and its request was read whole: the
+            # close thread may close at once instead of lingering for more input (see close_thread.py).
+            conn.client_done = done.error is None and not done.keep_alive
             self.server.close_inbox.put(conn)
             return None
         with conn.lock:

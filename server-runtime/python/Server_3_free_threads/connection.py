@@ -36,6 +36,7 @@ class Connection:
         "read_paused",
         "closing",
         "closed",
+        "client_done",
         "registered",
         "response",
         "last_active",
@@ -58,6 +59,7 @@ class Connection:
         self.read_paused = False
         self.closing = False
         self.closed = False
+        self.client_done = False  # the last request asked to close and was read whole (see close_thread.py)
         self.registered = False
         self.response = None
         self.last_active = now

@@ -2,6 +2,7 @@
 Expect: 100-continue, large responses to slow readers (EPOLLOUT parking), sendfile."""
 
 import json
+import os
 import socket
 import time
 
@@ -36,6 +37,54 @@ def test_connection_close_is_honoured(basic_server):
     assert data.startswith(b"HTTP/1.1 200 OK\r\n")
     assert b"\r\nConnection: close\r\n" in data
     assert data.endswith(b"Hello, world!")
+
+
+def open_sockets(pid: int) -> int:
+    """How many sockets the process holds (its listening socket included)."""
+    count = 0
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            count += os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:")
+        except OSError:
+            pass  # closed meanwhile
+    return count
+
+
+def test_client_asked_close_frees_the_servers_socket_at_once(server_factory):
+    # A client that sent "Connection: close" has nothing more to send, so the close thread closes at once
+    # instead of lingering (2 s) for input that cannot come. The clients here keep their own side open.
+    server = server_factory(app="apps.basic")
+    baseline = open_sockets(server.proc.pid)
+    clients = []
+    for version, header in (("HTTP/1.1", "Connection: close\r\n"), ("HTTP/1.0", "")):
+        for _ in range(10):
+            sock = server.raw_socket()
+            sock.sendall(f"GET / {version}\r\nHost: x\r\n{header}\r\n".encode())
+            assert recv_until_closed(sock).endswith(b"Hello, world!")  # whole response, then our FIN
+            clients.append(sock)
+    deadline = time.monotonic() + 1.0  # well under LINGER_SECONDS
+    while open_sockets(server.proc.pid) > baseline and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert open_sockets(server.proc.pid) <= baseline
+    for sock in clients:
+        sock.close()
+
+
+def test_input_after_a_close_request_still_gets_the_whole_response(server_factory):
+    # Bytes after a "Connection: close" request (a pipelining client) must not turn our close into a RST that
+    # destroys the response in flight: the server lingers and drains them.
+    server = server_factory(app="apps.basic")
+    for _ in range(20):
+        sock = server.raw_socket()
+        sock.sendall(
+            b"GET /big?kb=512 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET / HTTP/1.1\r\n\r\n"
+        )
+        time.sleep(0.01)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 50)
+        data = recv_until_closed(sock)
+        head, _, body = data.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK") and len(body) == 512 * 1024, (head, len(body))
+        sock.close()
 
 
 def test_http10_closes_unless_keep_alive_asked(basic_server):
