@@ -21,5 +21,15 @@ def application(environ, start_response):
     if path == "/list":  # a list without Content-Length: the server computes it
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"one,", b"two,", b"three"]
+    if (
+        path == "/parts"
+    ):  # a list of parts of the given sizes, optionally with a declared (maybe wrong) length
+        sizes = [int(n) for n in query.get("sizes", ["13"])[0].split(",")]
+        parts = [bytes([65 + i % 26]) * size for i, size in enumerate(sizes)]
+        headers = [("Content-Type", "application/octet-stream")]
+        if "declared" in query:
+            headers.append(("Content-Length", query["declared"][0]))
+        start_response(query.get("status", ["200 OK"])[0], headers)
+        return parts
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
     return [b"Not Found"]
