@@ -142,3 +142,20 @@ def test_metrics_off_still_counts_nothing_but_serves(server_factory):
     snap = server.read_message(want="metrics")
     check_shape(snap)
     assert snap["totals"]["requests"] == 0  # per-request accounting is off
+
+
+def test_recorded_responses_land_in_the_right_status_class_and_latency_bucket():
+    from Server_3_free_threads.metrics import LATENCY_BOUNDS_MS, ThreadStats, snapshot
+
+    stats = ThreadStats("app-0", "app")
+    cases = [(200, 0.0005), (204, 0.001), (301, 0.0011), (404, 0.0099), (500, 7.5), (101, 11.0), (503, 0.25)]
+    for code, seconds in cases:
+        stats.record_response(code, 10, seconds)
+    totals = snapshot([stats], time.monotonic(), 0, 0, 0)["totals"]
+    assert totals["requests"] == len(cases) and totals["bytesOut"] == 10 * len(cases)
+    assert totals["status"] == {"1xx": 1, "2xx": 2, "3xx": 1, "4xx": 1, "5xx": 2}
+    counts = totals["latency"]["counts"]
+    expected = [0] * (len(LATENCY_BOUNDS_MS) + 1)
+    for _, seconds in cases:  # a bucket counts latencies <= its bound (Prometheus `le`)
+        expected[next((i for i, b in enumerate(LATENCY_BOUNDS_MS) if seconds * 1000 <= b), -1)] += 1
+    assert counts == expected and counts[0] == 2 and counts[-1] == 1
