@@ -1,0 +1,67 @@
+"""Idle memory: the hand-written replacements for heavy stdlib helpers give the same bytes as the originals,
+and starting the runtime does not import the modules they replaced (see DESIGN.md, "Idle memory")."""
+
+import random
+import subprocess
+import sys
+import time
+from email.utils import formatdate
+from urllib.parse import unquote_to_bytes as stdlib_unquote_to_bytes
+
+from conftest import server_env
+from Server_3_free_threads.parser import unquote_to_bytes
+from Server_3_free_threads.response import date_header, http_date
+
+
+def test_http_date_matches_email_utils_formatdate():
+    rng = random.Random(1)
+    stamps = [0, 1, 59, 60, 86399, 86400, 951782400, 951868800, 2147483647, 4102444800, int(time.time())]
+    stamps += [rng.randrange(0, 2**33) for _ in range(20000)]
+    for stamp in stamps:
+        assert http_date(stamp) == formatdate(stamp, usegmt=True), stamp
+
+
+def test_date_header_is_formatdate_of_now():
+    before = int(time.time())
+    header = date_header()
+    after = int(time.time())
+    assert header in {f"Date: {formatdate(t, usegmt=True)}\r\n".encode() for t in range(before, after + 1)}
+
+
+def test_unquote_to_bytes_matches_urllib():
+    rng = random.Random(2)
+    cases = [
+        b"",
+        b"%",
+        b"%%",
+        b"%2",
+        b"%2F",
+        b"%2f%",
+        b"a%zz",
+        b"%%41",
+        b"%4%41",
+        b"/a%20b/%E2%82%AC",
+        b"%x41",
+    ]
+    alphabet = b"%%%0123456789abcdefABCDEFgG/ z\xff"
+    for _ in range(20000):
+        cases.append(bytes(rng.choice(alphabet) for _ in range(rng.randrange(0, 12))))
+    for case in cases:
+        assert unquote_to_bytes(case) == stdlib_unquote_to_bytes(case), case
+
+
+HEAVY = ("email.utils", "tempfile", "encodings.idna")
+
+
+def test_startup_does_not_import_heavy_helpers():
+    code = (
+        "import sys\n"
+        "import Server_3_free_threads.cli, Server_3_free_threads.startup\n"
+        "from Server_3_free_threads.server import bind_listener\n"
+        "bind_listener('localhost', 0, 8).close()\n"
+        f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=server_env(), capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split() == []
