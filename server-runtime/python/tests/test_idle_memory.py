@@ -6,9 +6,11 @@ import subprocess
 import sys
 import time
 from email.utils import formatdate
+from pathlib import PurePosixPath
 from urllib.parse import unquote_to_bytes as stdlib_unquote_to_bytes
 
 from conftest import server_env
+from Server_3_free_threads.config import path_text
 from Server_3_free_threads.parser import unquote_to_bytes
 from Server_3_free_threads.response import date_header, http_date
 
@@ -50,7 +52,7 @@ def test_unquote_to_bytes_matches_urllib():
         assert unquote_to_bytes(case) == stdlib_unquote_to_bytes(case), case
 
 
-HEAVY = ("email.utils", "tempfile", "encodings.idna")
+HEAVY = ("email.utils", "tempfile", "encodings.idna", "dataclasses", "pathlib", "typing", "urllib.parse")
 
 
 def test_startup_does_not_import_heavy_helpers():
@@ -65,3 +67,30 @@ def test_startup_does_not_import_heavy_helpers():
         [sys.executable, "-c", code], env=server_env(), capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.split() == []
+
+
+def test_path_text_matches_pure_posix_path():
+    rng = random.Random(3)
+    cases = [
+        "",
+        ".",
+        "/",
+        "//",
+        "///",
+        "//a",
+        "///a",
+        "a/",
+        "./a/./b/",
+        "a//b",
+        "/a/../b",
+        "..",
+        "~/x",
+        "a/.b",
+    ]
+    for _ in range(20000):
+        cases.append(
+            "".join(rng.choice(["/", "/", ".", "..", "a", "b c", "-"]) for _ in range(rng.randrange(8)))
+        )
+    for case in cases:
+        assert path_text(case) == str(PurePosixPath(case)), case
+        assert path_text(PurePosixPath(case)) == str(PurePosixPath(case)), case
