@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 from urllib.parse import unquote_to_bytes as stdlib_unquote_to_bytes
 
 from conftest import server_env
+from Server_3_free_threads import cli
 from Server_3_free_threads.config import path_text
 from Server_3_free_threads.parser import unquote_to_bytes
 from Server_3_free_threads.response import date_header, http_date
@@ -94,3 +95,62 @@ def test_path_text_matches_pure_posix_path():
     for case in cases:
         assert path_text(case) == str(PurePosixPath(case)), case
         assert path_text(PurePosixPath(case)) == str(PurePosixPath(case)), case
+
+
+def _outcome(parse, argv):
+    try:
+        return vars(parse(argv))
+    except SystemExit as error:
+        return ("exit", error.code)
+
+
+def test_common_command_lines_parse_as_with_argparse(monkeypatch, capsys):
+    tokens = [
+        "--config",
+        "-c",
+        "--port",
+        "--control-fd",
+        "--worker-index",
+        "--check-config",
+        "--conf",
+        "--help",
+    ]
+    tokens += [
+        "configfile=a",
+        "configfile=b",
+        "Configfile=a",
+        "x",
+        "a",
+        "b",
+        "3",
+        "8000",
+        "99999",
+        "-5",
+        "",
+        "--",
+    ]
+    tokens += ["--port=5", "+5", " 5", "٣", "--version", "-"]
+    rng = random.Random(4)
+    argvs = [[], ["--config", "a", "--control-fd", "3"], ["configfile=a"], ["--check-config", "configfile=a"]]
+    argvs += [[rng.choice(tokens) for _ in range(rng.randrange(7))] for _ in range(3000)]
+    fast = [_outcome(cli.parse_args, argv) for argv in argvs]
+    used_fast = sum(cli._parse_common(argv) is not None for argv in argvs)
+    monkeypatch.setattr(cli, "_parse_common", lambda argv: None)
+    for argv, outcome in zip(argvs, fast, strict=True):
+        assert outcome == _outcome(cli.parse_args, argv), argv
+    capsys.readouterr()
+    assert used_fast > 100
+
+
+def test_common_command_line_does_not_import_argparse():
+    code = (
+        "import sys\n"
+        "from Server_3_free_threads import cli\n"
+        "args = cli.parse_args(['--config', 'a', '--port', '0', '--control-fd', '3'])\n"
+        "assert (args.config, args.port, args.control_fd) == ('a', 0, 3)\n"
+        "print('argparse' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=server_env(), capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split() == ["False"]
