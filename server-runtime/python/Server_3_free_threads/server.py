@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import errno
 import os
-import platform
 import select
 import signal
 import socket
+import sys
 import threading
 import time
 
@@ -32,6 +32,12 @@ from .metrics import snapshot
 from .read_thread import ReadThread, gil_enabled
 from .signals import SignalWakeup
 from .wsgi import base_environ
+
+
+def python_version() -> str:
+    """platform.python_version() without importing platform (~0.1 MB of idle RSS): the version is the first
+    word of sys.version, which is what platform parses it from."""
+    return sys.version.split()[0]
 
 
 class AddressInUse(Exception):
@@ -145,7 +151,7 @@ class Server:
             "host": self.host,
             "port": self.port,
             "pid": os.getpid(),
-            "python": platform.python_version(),
+            "python": python_version(),
             "gil": gil_enabled(),
             "threads": [t.name for t in self.threads],
             "workers": self.workers,
@@ -155,7 +161,7 @@ class Server:
         LOG.info(
             "Server_3_free_threads listening on %s (Python %s, GIL %s, threads: %s%s)",
             self.url,
-            platform.python_version(),
+            python_version(),
             "on" if gil_enabled() else "off",
             ", ".join(t.name for t in self.threads),
             f", worker {self.worker} of {self.workers}" if self.workers > 1 else "",

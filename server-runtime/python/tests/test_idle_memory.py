@@ -53,7 +53,17 @@ def test_unquote_to_bytes_matches_urllib():
         assert unquote_to_bytes(case) == stdlib_unquote_to_bytes(case), case
 
 
-HEAVY = ("email.utils", "tempfile", "encodings.idna", "dataclasses", "pathlib", "typing", "urllib.parse")
+HEAVY = (
+    "email.utils",
+    "tempfile",
+    "encodings.idna",
+    "dataclasses",
+    "pathlib",
+    "typing",
+    "urllib.parse",
+    "platform",
+    "sysconfig",
+)
 
 
 def test_startup_does_not_import_heavy_helpers():
@@ -154,3 +164,11 @@ def test_common_command_line_does_not_import_argparse():
         [sys.executable, "-c", code], env=server_env(), capture_output=True, text=True, timeout=60, check=True
     )
     assert out.stdout.split() == ["False"]
+
+
+def test_python_version_is_platforms():
+    import platform
+
+    from Server_3_free_threads.server import python_version
+
+    assert python_version() == platform.python_version()
