@@ -63,6 +63,8 @@ HEAVY = (
     "urllib.parse",
     "platform",
     "sysconfig",
+    "logging",
+    "argparse",
 )
 
 
@@ -172,3 +174,54 @@ def test_python_version_is_platforms():
     from Server_3_free_threads.server import python_version
 
     assert python_version() == platform.python_version()
+
+
+def test_server_log_lines_match_logging():
+    import io
+    import logging
+    import re
+
+    from Server_3_free_threads.logs import INFO, ServerLog
+
+    ours, theirs = io.StringIO(), io.StringIO()
+    log = ServerLog("server3-test")
+    log._stream = ours
+    log.setLevel(INFO)
+    reference = logging.getLogger("server3-reference")
+    handler = logging.StreamHandler(theirs)
+    handler.setFormatter(logging.Formatter("[%(asctime)s] [%(levelname)s] %(message)s"))
+    reference.addHandler(handler)
+    reference.propagate = False
+    reference.setLevel(logging.INFO)
+    calls = [
+        ("debug", "not shown %s", ("x",)),
+        ("info", "listening on %s (Python %s, threads: %s%s)", ("http://h:1", "3.11", "a, b", "")),
+        ("warning", "plain, 100%% sure", ()),
+        ("warning", "no args: 100% kept", ()),
+        ("error", "app error on %s %s:\n%s", ("GET", "/x", "Traceback ...\nValueError: é")),
+        ("error", "%d lines dropped", (3,)),
+    ]
+    for name, msg, args in calls:
+        getattr(log, name)(msg, *args)
+        getattr(reference, name)(msg, *args)
+    stamp = re.compile(r"^\[(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d{3}\] ", re.MULTILINE)
+    assert len(stamp.findall(ours.getvalue())) == len(calls) - 1
+    assert stamp.sub("[T] ", ours.getvalue()) == stamp.sub("[T] ", theirs.getvalue())
+    first_ours, first_theirs = stamp.findall(ours.getvalue())[0], stamp.findall(theirs.getvalue())[0]
+    assert (
+        abs(
+            time.mktime(time.strptime(first_ours, "%Y-%m-%d %H:%M:%S"))
+            - time.mktime(time.strptime(first_theirs, "%Y-%m-%d %H:%M:%S"))
+        )
+        <= 1
+    )
+
+
+def test_server_log_before_setup_writes_bare_warnings(capsys):
+    from Server_3_free_threads.logs import ServerLog
+
+    log = ServerLog("server3-test")
+    log.info("hidden")
+    log.warning("shown %s", 1)
+    log.error("also shown")
+    assert capsys.readouterr().err == "shown 1\nalso shown\n"
