@@ -7,7 +7,6 @@ import importlib
 import importlib.util
 import os
 import sys
-import traceback
 
 _OWN_DIR = os.path.dirname(os.path.abspath(__file__))
 _library_dirs: tuple[str, ...] | None = None
@@ -44,7 +43,15 @@ def _is_user_file(filename: str) -> bool:
     return not path.startswith(_OWN_DIR + os.sep) and not path.startswith(_get_library_dirs())
 
 
+def _format_exc() -> str:
+    import traceback  # only when an import fails (traceback pulls linecache, tokenize, textwrap, ...)
+
+    return traceback.format_exc()
+
+
 def _deepest_user_frame(error: BaseException) -> tuple[str | None, int | None]:
+    import traceback
+
     file = line = None
     for frame in traceback.extract_tb(error.__traceback__):
         if _is_user_file(frame.filename):
@@ -102,11 +109,11 @@ def load_app(module_name: str, callable_name: str = "application", config_dir: s
                 + " "
                 "(APP is a dotted path relative to the working directory, "
                 "e.g. mypkg.wsgi for mypkg/wsgi.py)",
-                traceback.format_exc(),
+                _format_exc(),
             ) from None
         file, line = _deepest_user_frame(error)
         raise AppImportError(
-            f"importing APP={module_name} failed: {error}", traceback.format_exc(), file, line
+            f"importing APP={module_name} failed: {error}", _format_exc(), file, line
         ) from None
     except BaseException as error:  # noqa: B036 - SystemExit from user code must not kill the server silently
         if isinstance(error, KeyboardInterrupt):
@@ -114,7 +121,7 @@ def load_app(module_name: str, callable_name: str = "application", config_dir: s
         file, line = _deepest_user_frame(error)
         kind = type(error).__name__
         raise AppImportError(
-            f"importing APP={module_name} failed: {kind}: {error}", traceback.format_exc(), file, line
+            f"importing APP={module_name} failed: {kind}: {error}", _format_exc(), file, line
         ) from None
     app = getattr(module, callable_name, None)
     if app is None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-import traceback
 from types import SimpleNamespace
 
 from . import __version__
@@ -152,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_OK
     except Exception as error:
+        import traceback  # only here: see parse_args
+
         text = traceback.format_exc()
         LOG.error("unexpected error: %s\n%s", error, text)
         if control is not None:
