@@ -13,17 +13,22 @@ With --control-fd N, startup failures are also reported on the control channel (
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-import traceback
+from types import SimpleNamespace
 
 from . import __version__
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
 
 EXIT_OK, EXIT_OTHER, EXIT_CONFIG, EXIT_APP_IMPORT, EXIT_ADDRESS_IN_USE = 0, 1, 2, 3, 4
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
+    import argparse  # see parse_args
+
     parser = argparse.ArgumentParser(
         prog="python -m Server_3_free_threads",
         description="A four-thread epoll WSGI server (stdlib only) with per-thread live metrics.",
@@ -44,7 +49,65 @@ def build_arg_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace:
+# Options of the common command lines, which parse_args reads without argparse: importing argparse (with
+# gettext, locale, shutil, bz2, lzma, ...) costs ~0.9 MB of RSS for the server's whole life.
+_VALUE_OPTIONS = {"--config": "config", "-c": "config", "--port": "port", "--control-fd": "control_fd"}
+_VALUE_OPTIONS["--worker-index"] = "worker_index"
+
+
+def _parse_common(argv: list[str]) -> SimpleNamespace | None:
+    """What argparse would make of argv, for command lines of exact option names with plain values and the
+    positional arguments in one run; None for anything else (--help, --version, abbreviations,
+    --opt=value, repeated options, values starting with -, errors), which goes to argparse."""
+    values: dict = {"legacy": [], "config": None, "check_config": False, "port": None, "control_fd": None}
+    values["worker_index"] = None
+    seen = set()
+    positional_runs = 0
+    after_positional = False
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if not arg.startswith("-"):
+            if not after_positional:
+                positional_runs += 1
+                after_positional = True
+            values["legacy"].append(arg)
+            i += 1
+            continue
+        after_positional = False
+        if arg == "--check-config":
+            values["check_config"] = True
+            i += 1
+            continue
+        dest = _VALUE_OPTIONS.get(arg)
+        if dest is None or dest in seen or i + 1 == len(argv) or argv[i + 1].startswith("-"):
+            return None
+        seen.add(dest)
+        value = argv[i + 1]
+        if dest != "config":
+            if not (value.isascii() and value.isdigit()):
+                return None
+            value = int(value)
+        values[dest] = value
+        i += 2
+    if positional_runs > 1:
+        return None
+    return SimpleNamespace(**values)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace | SimpleNamespace:
+    args = _parse_common(argv)
+    if args is not None:
+        config = args.config
+        for item in args.legacy:
+            key, sep, value = item.partition("=")
+            if not (sep and key.lower() == "configfile" and value) or (config and config != value):
+                break  # an error: argparse's parser reports it
+            config = value
+        else:
+            if args.port is None or 0 <= args.port <= 65535:
+                args.config = config
+                return args
     parser = build_arg_parser()
     args = parser.parse_args(argv)
     config = args.config
@@ -88,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_OK
     except Exception as error:
+        import traceback  # only here: see parse_args
+
         text = traceback.format_exc()
         LOG.error("unexpected error: %s\n%s", error, text)
         if control is not None:

@@ -18,15 +18,21 @@ Interface used by the rest of the runtime:
 from __future__ import annotations
 
 import json
+import os
 import re
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-SCHEMA_PATH = Path(__file__).with_name("config_schema.json")
-SCHEMA: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+# No dataclasses, pathlib or typing at import time: they stay in memory for the server's whole life (about
+# 2 MB of idle RSS with what they pull in: inspect, ast, urllib.parse, ...); see DESIGN.md, "Idle memory".
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from pathlib import Path
+    from typing import Any
+
+SCHEMA_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "config_schema.json")
+with open(SCHEMA_PATH, encoding="utf-8") as _schema_file:
+    SCHEMA: dict[str, Any] = json.load(_schema_file)
 FIELDS: dict[str, dict[str, Any]] = {f["name"]: f for f in SCHEMA["fields"]}
-SOMAXCONN_PATH = Path("/proc/sys/net/core/somaxconn")
+SOMAXCONN_PATH = "/proc/sys/net/core/somaxconn"
 
 # Only spaces and tabs count as blanks (not str.strip()'s Unicode spaces): the TypeScript side must agree.
 BLANKS = " \t"
@@ -46,21 +52,63 @@ FALSE_WORDS = ("0", "false", "no", "off")
 # Results
 
 
-@dataclass(frozen=True)
-class Problem:
+class _Record:
+    """What @dataclass(frozen=True) gives a class whose fields are its __slots__: ==, hash, repr, and no
+    assignment after __init__ (which sets the fields with object.__setattr__)."""
+
+    __slots__ = ()
+
+    def _values(self) -> tuple:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            return self._values() == other._values()  # type: ignore[attr-defined]
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{self.__class__.__qualname__}({fields})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+
+class Problem(_Record):
     """One problem in a config file. line is 1-based; columns are 0-based, end exclusive (as in LSP).
 
     code is part of the contract with the language server and the shared vectors (see docs/config.md).
     suggestion is the key a misspelt key probably meant (used by "did you mean" and the editor's quick fix).
     """
 
+    __slots__ = ("line", "start", "end", "severity", "code", "message", "suggestion")
     line: int
     start: int
     end: int
     severity: str  # "error" | "warning"
     code: str
     message: str
-    suggestion: str | None = None
+    suggestion: str | None
+
+    def __init__(
+        self,
+        line: int,
+        start: int,
+        end: int,
+        severity: str,
+        code: str,
+        message: str,
+        suggestion: str | None = None,
+    ) -> None:
+        values = (line, start, end, severity, code, message, suggestion)
+        for name, item in zip(self.__slots__, values, strict=True):
+            object.__setattr__(self, name, item)
 
     def format(self, path: str | None = None) -> str:
         where = f"{path}:{self.line}" if path else f"line {self.line}"
@@ -76,14 +124,35 @@ class ConfigError(Exception):
         super().__init__("\n".join(p.format(path) for p in problems))
 
 
-@dataclass
 class Settings:
     """Typed values of every schema field (defaults filled in), keyed by the schema name in lower case:
     settings.port -> int, settings.metrics -> bool, settings.keepalive_timeout -> float, ..."""
 
-    values: dict[str, Any] = field(default_factory=dict)
-    source: str | None = None
-    warnings: list[Problem] = field(default_factory=list)
+    values: dict[str, Any]
+    source: str | None
+    warnings: list[Problem]
+
+    def __init__(
+        self,
+        values: dict[str, Any] | None = None,
+        source: str | None = None,
+        warnings: list[Problem] | None = None,
+    ) -> None:
+        self.values = {} if values is None else values
+        self.source = source
+        self.warnings = [] if warnings is None else warnings
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is self.__class__:
+            mine = (self.values, self.source, self.warnings)
+            return mine == (other.values, other.source, other.warnings)  # type: ignore[attr-defined]
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as with @dataclass
+
+    def __repr__(self) -> str:
+        fields = f"values={self.values!r}, source={self.source!r}, warnings={self.warnings!r}"
+        return f"{self.__class__.__qualname__}({fields})"
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -99,10 +168,10 @@ class Settings:
 # Parse: the text into entries (one per KEY=VALUE line) and syntax problems
 
 
-@dataclass(frozen=True)
-class Entry:
+class Entry(_Record):
     """One KEY=VALUE line. line is 1-based; key_start/key_end/value_start/value_end are 0-based columns."""
 
+    __slots__ = ("line", "key", "key_start", "key_end", "equals", "value", "value_start", "value_end")
     line: int
     key: str
     key_start: int
@@ -111,6 +180,21 @@ class Entry:
     value: str
     value_start: int
     value_end: int
+
+    def __init__(
+        self,
+        line: int,
+        key: str,
+        key_start: int,
+        key_end: int,
+        equals: int,
+        value: str,
+        value_start: int,
+        value_end: int,
+    ) -> None:
+        values = (line, key, key_start, key_end, equals, value, value_start, value_end)
+        for name, item in zip(self.__slots__, values, strict=True):
+            object.__setattr__(self, name, item)
 
 
 def split_lines(text: str) -> list[str]:
@@ -462,11 +546,11 @@ def _missing_problems(entries: list[Entry]) -> list[Problem]:
 # File-system checks (warnings; only with a base_dir)
 
 
-def module_file(base_dir: Path, module: str) -> Path | None:
+def module_file(base_dir: str, module: str) -> str | None:
     """mypkg.wsgi -> base_dir/mypkg/wsgi.py or base_dir/mypkg/wsgi/__init__.py, if either exists."""
-    base = base_dir.joinpath(*module.split("."))
-    for candidate in (base.with_name(base.name + ".py"), base / "__init__.py"):
-        if candidate.is_file():
+    base = os.path.join(base_dir, *module.split("."))
+    for candidate in (base + ".py", os.path.join(base, "__init__.py")):
+        if os.path.isfile(candidate):
             return candidate
     return None
 
@@ -487,12 +571,13 @@ def defines_name(source: str, name: str) -> bool:
 
 def read_somaxconn() -> int | None:
     try:
-        return int(SOMAXCONN_PATH.read_text().strip())
+        with open(SOMAXCONN_PATH) as file:
+            return int(file.read().strip())
     except (OSError, ValueError):
         return None
 
 
-def _file_system_problems(entries: list[Entry], base_dir: Path) -> list[Problem]:
+def _file_system_problems(entries: list[Entry], base_dir: str) -> list[Problem]:
     problems: list[Problem] = []
     effective = {e.key: e for e in entries}
     app = effective.get("APP")
@@ -512,12 +597,13 @@ def _file_system_problems(entries: list[Entry], base_dir: Path) -> list[Problem]
             problems.append(Problem(*span, "warning", "module-not-found", message))
         else:
             try:
-                source = path.read_text(encoding="utf-8", errors="replace")
+                with open(path, encoding="utf-8", errors="replace") as file:
+                    source = file.read()
             except OSError:
                 source = None
             if source is not None and not defines_name(source, callable_name):
                 message = (
-                    f"APP: {path.name} does not define `{callable_name}` at top level; "
+                    f"APP: {os.path.basename(path)} does not define `{callable_name}` at top level; "
                     f"define the WSGI callable there or set APP_CALLABLE"
                 )
                 problems.append(Problem(*span, "warning", "no-application", message))
@@ -565,12 +651,24 @@ def parse_config_text(text: str, base_dir: Path | str | None = None) -> tuple[Se
     problems += _duplicate_problems([e for e in entries if e.key in FIELDS])
     problems += _missing_problems(entries)
     if base_dir is not None:
-        problems += _file_system_problems([e for e in entries if e.key in FIELDS], Path(base_dir))
+        problems += _file_system_problems([e for e in entries if e.key in FIELDS], path_text(base_dir))
     return Settings(values), sort_problems(problems)
+
+
+def path_text(path: str | Path) -> str:
+    """str(pathlib.PurePosixPath(path)) without importing pathlib: blank and `.` parts dropped, one `/`
+    between parts, and a leading `//` (exactly two) kept, as POSIX allows."""
+    text = os.fspath(path)
+    root = "/" if text.startswith("/") else ""
+    if text.startswith("//") and not text.startswith("///"):
+        root = "//"
+    return root + "/".join(part for part in text.split("/") if part and part != ".") or "."
 
 
 def load_config(path: str | Path) -> Settings:
     """Reads, validates and converts a config file; raises ConfigError listing every error (not warnings)."""
+    from pathlib import Path  # only on reload and in tests: not worth keeping pathlib in memory
+
     path = Path(path)
     # utf-8-sig: a BOM written by some editors is not part of the first key.
     text = path.read_text(encoding="utf-8-sig")

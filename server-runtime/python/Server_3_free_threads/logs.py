@@ -12,14 +12,76 @@ reported on stderr.
 from __future__ import annotations
 
 import atexit
-import logging
 import os
 import sys
 import threading
 import time
 
-LOG = logging.getLogger("server3")
-_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARNING, "error": logging.ERROR}
+DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40  # logging's numbers
+_LEVELS = {"debug": DEBUG, "info": INFO, "warning": WARNING, "error": ERROR}
+_LEVEL_NAMES = {DEBUG: "DEBUG", INFO: "INFO", WARNING: "WARNING", ERROR: "ERROR"}
+
+
+class ServerLog:
+    """The server's own messages, as logging.getLogger("server3") with a StreamHandler(sys.stderr) and the
+    format `[%(asctime)s] [%(levelname)s] %(message)s` wrote them, without the logging module (which, with
+    the modules it pulls, costs ~0.4 MB of idle RSS). Before setup_logging, as logging does with no handler
+    anywhere: warnings and errors only, the bare message. LOG.info/warning/error(msg, *args) as in logging."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.level = WARNING
+        self._stream = None  # set by setup_logging
+        self._lock = threading.Lock()
+
+    def setLevel(self, level: int) -> None:
+        self.level = level
+
+    def isEnabledFor(self, level: int) -> bool:
+        return level >= self.level
+
+    def debug(self, msg, *args) -> None:
+        if self.level <= DEBUG:
+            self._log(DEBUG, msg, args)
+
+    def info(self, msg, *args) -> None:
+        if self.level <= INFO:
+            self._log(INFO, msg, args)
+
+    def warning(self, msg, *args) -> None:
+        if self.level <= WARNING:
+            self._log(WARNING, msg, args)
+
+    def error(self, msg, *args) -> None:
+        if self.level <= ERROR:
+            self._log(ERROR, msg, args)
+
+    def _log(self, level: int, msg, args: tuple) -> None:
+        now = time.time_ns()
+        stream = self._stream
+        try:
+            text = str(msg) % args if args else str(msg)
+            if stream is None:
+                stream = sys.stderr
+            else:
+                seconds, nanos = divmod(now, 1_000_000_000)
+                stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(seconds))
+                text = f"[{stamp},{nanos // 1_000_000:03d}] [{_LEVEL_NAMES[level]}] {text}"
+            with self._lock:
+                stream.write(text + "\n")
+                stream.flush()
+        except Exception:  # as logging: a message that cannot be written must not break the server
+            self._log_error(msg, args)
+
+    @staticmethod
+    def _log_error(msg, args: tuple) -> None:
+        try:
+            sys.stderr.write(f"--- Logging error ---\nMessage: {msg!r}\nArguments: {args!r}\n")
+        except Exception:
+            pass
+
+
+LOG = ServerLog("server3")
 
 
 def setup_logging(level: str = "info") -> None:
@@ -28,12 +90,9 @@ def setup_logging(level: str = "info") -> None:
         sys.stdout.reconfigure(line_buffering=True)
     except (AttributeError, ValueError):
         pass
-    if not LOG.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("[%(asctime)s] [%(levelname)s] %(message)s"))
-        LOG.addHandler(handler)
-        LOG.propagate = False
-    LOG.setLevel(_LEVELS.get(level, logging.INFO))
+    if LOG._stream is None:
+        LOG._stream = sys.stderr
+    LOG.setLevel(_LEVELS.get(level, INFO))
 
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")

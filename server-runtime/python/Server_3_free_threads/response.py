@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import select
 import time
-from email.utils import formatdate
 
 from .parser import REASONS
 from .wsgi import FileWrapper
@@ -29,6 +28,17 @@ _STATUS_LINES: dict[str, bytes] = {}
 # app threads; dict get/set are atomic, and a racing double computation gives the same value.
 _HEAD_CACHE: dict[tuple, tuple[bytes, int | None, bool]] = {}
 _date_cache: tuple[int, bytes] = (0, b"")
+# Date formatting by hand: email.utils.formatdate would import email, datetime, calendar, locale, ... (about
+# 0.9 MB of idle RSS). Same bytes as formatdate(now, usegmt=True) (tests/test_wsgi.py compares them).
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def http_date(now: int) -> str:
+    """`Tue, 24 Nov 2026 23:55:14 GMT` for a Unix time in seconds (RFC 9110 IMF-fixdate)."""
+    t = time.gmtime(now)
+    day, month = _DAYS[t.tm_wday], _MONTHS[t.tm_mon - 1]
+    return f"{day}, {t.tm_mday:02d} {month} {t.tm_year:04d} {t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} GMT"
 
 
 def date_header() -> bytes:
@@ -37,7 +47,7 @@ def date_header() -> bytes:
     now = int(time.time())
     cached = _date_cache
     if cached[0] != now:
-        cached = (now, b"Date: " + formatdate(now, usegmt=True).encode("ascii") + b"\r\n")
+        cached = (now, b"Date: " + http_date(now).encode("ascii") + b"\r\n")
         _date_cache = cached
     return cached[1]
 

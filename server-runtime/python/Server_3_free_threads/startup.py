@@ -4,10 +4,9 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from . import app_loader
-from .config import parse_config_text
+from .config import parse_config_text, path_text
 from .logs import LOG, setup_logging
 from .server import AddressInUse, Server, bind_listener
 
@@ -50,11 +49,13 @@ def read_settings(config: str | None, check_only: bool):
     if config is None:
         settings, problems = parse_config_text(TEST_MODE_CONFIG)
         return settings, None, problems
-    path = Path(config)
-    if not path.is_absolute():
-        path = Path(os.getcwd()) / path
+    # Plain strings, spelt as pathlib would (config.path_text): pathlib costs ~0.6 MB of idle RSS.
+    path = path_text(config)
+    if not path.startswith("/"):
+        path = path_text(os.path.join(os.getcwd(), path))
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
     except FileNotFoundError:
         raise StartupError(
             2,
@@ -66,9 +67,9 @@ def read_settings(config: str | None, check_only: bool):
         raise StartupError(
             2, "config-invalid", [f"{path}: cannot read the config file: {error}"], file=str(path)
         ) from None
-    settings, problems = parse_config_text(text, base_dir=path.parent)
-    settings.source = str(path)
-    return settings, str(path), problems
+    settings, problems = parse_config_text(text, base_dir=os.path.dirname(path))
+    settings.source = path
+    return settings, path, problems
 
 
 def run(args, control) -> int:
