@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 
 from .logs import LOG
 from .metrics import LoopTimer, ThreadStats
@@ -20,6 +19,13 @@ from .parser import Request
 from .response import ClientGone, Response, simple_response
 from .signals import block_in_this_thread
 from .wsgi import build_environ
+
+
+def _traceback_text() -> str:
+    """The exception being handled, formatted; traceback is imported on the first error (idle memory)."""
+    import traceback
+
+    return traceback.format_exc()
 
 
 class AppThread(threading.Thread):
@@ -73,7 +79,7 @@ class AppThread(threading.Thread):
                     self.drive(task, None, task.response)
             except Exception:  # a bug of ours: log it, drop the connection, keep the thread alive
                 stats.errors += 1
-                LOG.error("internal error in %s:\n%s", self.name, traceback.format_exc())
+                LOG.error("internal error in %s:\n%s", self.name, _traceback_text())
         if self.access_lines:
             self.server.access_log.write(self.access_lines)
         stats.state = "stopped"
@@ -127,11 +133,11 @@ class AppThread(threading.Thread):
         """The app raised: log the traceback, answer 500 if nothing was sent yet. False: connection lost."""
         self.stats.errors += 1
         request = response.request
-        LOG.error("app error on %s %s:\n%s", request.method, request.target, traceback.format_exc().rstrip())
+        LOG.error("app error on %s %s:\n%s", request.method, request.target, _traceback_text().rstrip())
         try:
             response.close_result()
         except Exception:
-            LOG.error("error in the app's close():\n%s", traceback.format_exc().rstrip())
+            LOG.error("error in the app's close():\n%s", _traceback_text().rstrip())
         if response.bytes_sent:
             self.abort(conn, response)  # the head is out: the only honest signal left is cutting it short
             return False
@@ -153,7 +159,7 @@ class AppThread(threading.Thread):
             response.close_result()
         except Exception:
             self.stats.errors += 1
-            LOG.error("error in the app's close():\n%s", traceback.format_exc().rstrip())
+            LOG.error("error in the app's close():\n%s", _traceback_text().rstrip())
         request = response.request
         stats = self.stats
         stats.items += 1
@@ -198,7 +204,7 @@ class AppThread(threading.Thread):
         try:
             response.close_result()
         except Exception:
-            LOG.error("error in the app's close():\n%s", traceback.format_exc().rstrip())
+            LOG.error("error in the app's close():\n%s", _traceback_text().rstrip())
         conn.response = None
         with conn.lock:
             conn.eof = True  # nothing more will be read or written: no lingering close needed

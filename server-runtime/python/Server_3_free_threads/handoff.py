@@ -10,8 +10,10 @@ sleep on wake tokens), since its consumers block in a queue, not in an epoll.
 from __future__ import annotations
 
 import os
-import queue
 import threading
+
+# The C class behind queue.SimpleQueue: the queue module would also load heapq (idle memory).
+from _queue import SimpleQueue
 from collections import deque
 
 
@@ -116,7 +118,7 @@ class AppPool:
     def __init__(self, size: int, gil: bool = True) -> None:
         self.work: deque = deque()
         self.size = size
-        self._tokens: queue.SimpleQueue = queue.SimpleQueue()
+        self._tokens: SimpleQueue = SimpleQueue()
         self._lock = threading.Lock()
         self.active = size  # the threads start awake and go to sleep on an empty deque
         # Seconds per item, a moving average written by whichever app thread finished an item last: a hint
