@@ -99,6 +99,19 @@ def _key_for(name: bytes) -> tuple[str | None, int]:
 _new_request = object.__new__
 
 
+def _cgi_keys(request: Request) -> dict[str, str]:
+    """The environ keys of a parsed head (PEP 3333 request line keys + the HTTP_* headers)."""
+    return {
+        "REQUEST_METHOD": request.method,
+        "PATH_INFO": request.path,
+        "QUERY_STRING": request.query,
+        "SERVER_PROTOCOL": request.version,
+        "REQUEST_URI": request.target,
+        "RAW_URI": request.target,
+        **request.headers,
+    }
+
+
 class Request:
     """One parsed request, handed from the read thread to an app thread."""
 
@@ -109,6 +122,7 @@ class Request:
         "query",
         "version",
         "headers",
+        "cgi",
         "keep_alive",
         "body",
         "error",
@@ -124,6 +138,9 @@ class Request:
         self.query = ""
         self.version = "HTTP/1.1"
         self.headers: dict[str, str] = {}
+        # The environ keys this head gives (request line + headers), made once per distinct head and shared by
+        # the requests cloned from it: build_environ() adds them with one dict update. Never mutated.
+        self.cgi: dict[str, str] = {}
         self.keep_alive = False
         self.body: bytes | object = b""  # bytes, or a binary file positioned at 0 for large bodies
         self.error: HttpError | None = None
@@ -132,14 +149,16 @@ class Request:
         self.expect_continue = False
 
     def clone(self) -> Request:
-        """A fresh request with this one's head (headers copied: the app may change its environ)."""
+        """A fresh request with this one's head. `headers` and `cgi` are shared, not copied: nothing mutates
+        them (the app gets its own environ; a chunked body's CONTENT_LENGTH replaces both dicts)."""
         request = _new_request(Request)  # every field set here: skips __init__ setting them twice
         request.method = self.method
         request.target = self.target
         request.path = self.path
         request.query = self.query
         request.version = self.version
-        request.headers = self.headers.copy()
+        request.headers = self.headers
+        request.cgi = self.cgi
         request.keep_alive = self.keep_alive
         request.body = b""
         request.error = None
@@ -331,8 +350,11 @@ class RequestParser:
         request = self._request
         request.body = self._body.finish()
         if request.version == "HTTP/1.1" and "CONTENT_LENGTH" not in request.headers:
-            # chunked: tell the app the decoded length, as most frameworks read CONTENT_LENGTH.
-            request.headers["CONTENT_LENGTH"] = str(self._body.size)
+            # chunked: tell the app the decoded length, as most frameworks read CONTENT_LENGTH. New dicts: the
+            # old ones are shared with the cached head (see Request.clone).
+            length = str(self._body.size)
+            request.headers = {**request.headers, "CONTENT_LENGTH": length}
+            request.cgi = {**request.cgi, "CONTENT_LENGTH": length}
         out.append(request)
         self._request = None
         self._body = None
@@ -346,6 +368,7 @@ class RequestParser:
         cached = _HEAD_CACHE.get(head)
         if cached is None:
             cached = self._parse_head_fresh(head)
+            cached[0].cgi = _cgi_keys(cached[0])
             if len(head) <= 1024:
                 if len(_HEAD_CACHE) >= 512:
                     _HEAD_CACHE.clear()

@@ -1,10 +1,11 @@
 """The WSGI (PEP 3333) side of a request: the environ, wsgi.input, wsgi.file_wrapper.
 
 The environ is a copy of a per-server base dict (the wsgi.* constants, SERVER_NAME from DOMAIN, SERVER_PORT)
-updated with the request's own keys; header keys (HTTP_*, CONTENT_TYPE, CONTENT_LENGTH) were already made by
-the parser. The body was fully received by the read thread, so wsgi.input never blocks on the network:
-it is a BytesIO (small bodies) or a temporary file (large ones); both give read(n), readline(n), readlines()
-and iteration, and wsgi.input_terminated is True (reading to EOF is safe, also for chunked bodies).
+updated with the request's own keys, which the parser prepared once per distinct request head (`Request.cgi`:
+REQUEST_METHOD, PATH_INFO, ..., HTTP_*, CONTENT_TYPE, CONTENT_LENGTH). The body was fully received by the
+read thread, so wsgi.input never blocks on the network: it is a BytesIO (small bodies) or a temporary file
+(large ones); both give read(n), readline(n), readlines() and iteration, and wsgi.input_terminated is True
+(reading to EOF is safe, also for chunked bodies).
 """
 
 from __future__ import annotations
@@ -34,17 +35,11 @@ def base_environ(server_name: str, server_port: int) -> dict:
 
 def build_environ(base: dict, request, remote_addr: str, remote_port: int) -> dict:
     environ = base.copy()
-    environ["REQUEST_METHOD"] = request.method
-    environ["PATH_INFO"] = request.path
-    environ["QUERY_STRING"] = request.query
-    environ["SERVER_PROTOCOL"] = request.version
-    environ["REQUEST_URI"] = request.target
-    environ["RAW_URI"] = request.target
+    environ.update(request.cgi)  # request line + headers, prepared once per distinct head by the parser
     environ["REMOTE_ADDR"] = remote_addr
     environ["REMOTE_PORT"] = str(remote_port)
     body = request.body
     environ["wsgi.input"] = io.BytesIO(body) if type(body) is bytes else body
-    environ.update(request.headers)
     return environ
 
 

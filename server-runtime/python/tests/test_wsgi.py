@@ -3,7 +3,7 @@ the module fixture asserts that no WSGIWarning was logged."""
 
 import json
 
-from conftest import read_response
+from conftest import ResponseReader, read_response
 
 
 def test_environ_basics(basic_server):
@@ -121,3 +121,21 @@ def test_status_and_methods(basic_server):
 def test_no_validator_warnings_so_far(basic_server):
     assert "WSGIWarning" not in basic_server.stderr()
     assert "AssertionError" not in basic_server.stderr()
+
+
+def test_each_request_gets_a_fresh_environ_even_for_repeated_heads(server_factory):
+    # Identical heads share their parsed keys (a per-head cache): an app changing its environ, or a chunked
+    # body adding CONTENT_LENGTH, must not leak into the next request with the same head.
+    server = server_factory(app="apps.plain")
+    sock = server.raw_socket()
+    reader = ResponseReader(sock)
+    plain = b"GET /mutate HTTP/1.1\r\nHost: x\r\nX-Tag: one\r\n\r\n"
+    chunked = b"POST /mutate HTTP/1.1\r\nHost: x\r\nX-Tag: one\r\nTransfer-Encoding: chunked\r\n\r\n"
+    for round_ in range(3):
+        sock.sendall(plain)
+        assert reader.read()[2] == b"REQUEST_METHOD=GET,HTTP_X_TAG=one,CONTENT_LENGTH=None,body=", round_
+        body = b"ab" * (round_ + 1)
+        sock.sendall(chunked + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+        expected = f"REQUEST_METHOD=POST,HTTP_X_TAG=one,CONTENT_LENGTH={len(body)},body={body.decode()}"
+        assert reader.read()[2] == expected.encode(), round_
+    sock.close()

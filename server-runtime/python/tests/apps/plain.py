@@ -18,6 +18,15 @@ def application(environ, start_response):
             headers.append(("Content-Length", query["length"][0]))
         start_response("200 OK", headers)
         return environ["wsgi.file_wrapper"](handle, 8192)
+    if path == "/mutate":  # reports a few keys, then vandalises its environ: the next request must not care
+        seen = ",".join(f"{k}={environ.get(k)}" for k in ("REQUEST_METHOD", "HTTP_X_TAG", "CONTENT_LENGTH"))
+        seen += f",body={environ['wsgi.input'].read().decode()}"
+        environ["REQUEST_METHOD"] = "MUTATED"
+        environ["HTTP_X_TAG"] = "mutated"
+        environ.pop("CONTENT_LENGTH", None)
+        environ.clear()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [seen.encode()]
     if path == "/list":  # a list without Content-Length: the server computes it
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"one,", b"two,", b"three"]
