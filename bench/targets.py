@@ -140,12 +140,14 @@ def metrics_verdict(metrics: dict | None) -> dict:
         f" req/s on/off = {metrics_on_off.ratio_text(metrics.get('rps_ratio'))}"
         f" ({on['rps']:.0f} vs {off['rps']:.0f})"
     )
+    if cpu["max"] - cpu["min"] > 2 * (METRICS_LIMIT - 1):
+        detail += "; the pairs spread wider than the 3% to resolve: re-run on a quiet machine, more pairs"
     return _verdict(name, cpu["median"] <= METRICS_LIMIT, detail)
 
 
 def soak_verdict(s: dict | None) -> dict:
-    minutes = f"{s['plan']['seconds'] / 60:g}" if s and "plan" in s else "N"
-    name = f"ours RSS flat over a {minutes}-minute soak at 64 connections"
+    duration = soak.duration_text(s["plan"]["seconds"]) if s and "plan" in s else "N-minute"
+    name = f"ours RSS flat over a {duration} soak at 64 connections"
     if not s:
         return _verdict(name, None, "no soak in this run (python3 bench/bench.py --soak)")
     if "failed" in s:
@@ -159,7 +161,7 @@ def soak_verdict(s: dict | None) -> dict:
         f" {s['requests']} requests, {s['non_2xx'] + s['socket_errors']} errors"
     )
     if s["flat"] is None:
-        detail = "not judged (CI smoke soak): " + detail
+        detail = f"not judged (shorter than {soak.MIN_JUDGED_S // 60} min): " + detail
     return _verdict(name, s["flat"], detail)
 
 
