@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run bench`: ours vs gunicorn, waitress, cheroot, uWSGI, Granian, bjoern and nginx on loopback.
-# `npm run bench -- --quick`: the CI smoke run; `-- --soak`: the 10-minute memory soak. All options: python3 bench/bench.py --help
+# `npm run bench -- --quick`: the CI smoke run; `npm run bench -- --soak`: the 10-minute memory soak.
+# All options: python3 bench/bench.py --help
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v wrk >/dev/null; then

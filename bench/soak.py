@@ -130,7 +130,7 @@ def _rows(plan: SoakPlan, mb, chunks) -> list[dict]:
         rows.setdefault(int(c["t"] // plan.row_s), []).append(c)
     out = []
     for k, group in sorted(rows.items()):
-        end = (k + 1) * plan.row_s
+        end = min((k + 1) * plan.row_s, round(plan.seconds))
         rss = [m for t, m in mb if t <= end]
         requests, seconds = sum(c["requests"] for c in group), sum(c["seconds"] for c in group)
         cpu_s = sum(c["cpu_s"] for c in group)

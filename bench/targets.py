@@ -152,16 +152,17 @@ def soak_verdict(s: dict | None) -> dict:
         return _verdict(name, None, "no soak in this run (python3 bench/bench.py --soak)")
     if "failed" in s:
         return _verdict(name, None, f"soak failed: {s['failed']}")
-    if "slope_mb_per_min" not in s:
-        return _verdict(name, None, "too few RSS samples after the warm-up")
-    detail = (
-        f"after warm-up {s['after_warmup_mb']:.1f} MB, end {s['end_mb']:.1f} MB"
-        f" (limit +{soak.growth_limit_mb(s['after_warmup_mb']):.1f}), max {s['max_mb']:.1f} MB,"
-        f" slope {s['slope_mb_per_min']:+.3f} MB/min (limit {soak.SLOPE_MB_PER_MIN:g});"
-        f" {s['requests']} requests, {s['non_2xx'] + s['socket_errors']} errors"
-    )
-    if s["flat"] is None:
-        detail = f"not judged (shorter than {soak.MIN_JUDGED_S // 60} min): " + detail
+    if "slope_mb_per_min" in s:
+        detail = (
+            f"after warm-up {s['after_warmup_mb']:.1f} MB, end {s['end_mb']:.1f} MB"
+            f" (limit +{soak.growth_limit_mb(s['after_warmup_mb']):.1f}), max {s['max_mb']:.1f} MB,"
+            f" slope {s['slope_mb_per_min']:+.3f} MB/min (limit {soak.SLOPE_MB_PER_MIN:g});"
+        )
+    else:
+        detail = f"too few RSS samples after the warm-up; max {s['max_mb']:.1f} MB;"
+    detail += f" {s['requests']} requests, {s['non_2xx'] + s['socket_errors']} errors"
+    if not s["plan"]["judged"]:
+        detail = f"not judged (shorter than {soak.MIN_JUDGED_S // 60} min): {detail}"
     return _verdict(name, s["flat"], detail)
 
 
