@@ -52,9 +52,11 @@ class SoakPlan:
         return self.seconds / 60
 
 
-def plan_for(minutes: float, quick: bool) -> SoakPlan:
-    if quick:
-        return SoakPlan(seconds=20, chunk_s=10, sample_s=2, row_s=10, judged=False)
+# The CI smoke soak: shows that the soak runs and that ours keeps answering; too short to judge.
+QUICK_PLAN = SoakPlan(seconds=20, chunk_s=10, sample_s=2, row_s=10, judged=False)
+
+
+def plan_for(minutes: float) -> SoakPlan:
     seconds = minutes * 60
     return SoakPlan(seconds=seconds, chunk_s=30, sample_s=5, row_s=60, judged=seconds >= MIN_JUDGED_S)
 
