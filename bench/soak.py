@@ -47,10 +47,6 @@ class SoakPlan:
     def warmup_s(self) -> float:
         return min(60.0, self.seconds / 4)
 
-    @property
-    def minutes(self) -> float:
-        return self.seconds / 60
-
 
 # The CI smoke soak: shows that the soak runs and that ours keeps answering; too short to judge.
 QUICK_PLAN = SoakPlan(seconds=20, chunk_s=10, sample_s=2, row_s=10, judged=False)
