@@ -2,6 +2,8 @@
 
     python3 bench/bench.py            # full run (`npm run bench`), < 20 min
     python3 bench/bench.py --quick    # CI smoke: correctness + 1 s loads, < 90 s, no timing assertions
+    python3 bench/bench.py --soak     # only the soak: ours at 64 connections for 10 min, RSS sampled
+    python3 bench/bench.py --metrics  # only ours METRICS=on vs off (CPU per request and req/s)
 
 Order: group-major (for each server start configuration, every server in turn), so every server is measured
 on one workload within the same few minutes and drifting machine load hurts all of them alike.
@@ -22,16 +24,17 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import checks
+import metrics_on_off
 import peers
 import report
+import soak
 import targets
 import venvs
 import workloads
 from held_connections import held_connections
-from measure import measure, summarize
+from measure import measure
 from proc_tree import tree_pids, tree_rss_bytes
 from server_process import RunningServer, http_get_ok
-from wrk_runner import run_wrk
 
 RESULTS = venvs.BENCH / "results"
 QUICK_VENVS = ["ours", "waitress"]  # the quick mode installs these itself; other peers only if already cached
@@ -48,6 +51,12 @@ def parse_args(argv):
     p.add_argument("--budget", type=float, help="stop starting new measurements after this many seconds")
     p.add_argument("--no-install", action="store_true", help="use only venvs already in .cache/bench/")
     p.add_argument("--no-metrics-check", action="store_true", help="skip the METRICS=on vs off comparison")
+    p.add_argument("--metrics", action="store_true", help="run only the METRICS=on vs off comparison")
+    p.add_argument("--metrics-pairs", type=int, default=5, help="off/on pairs of wrk runs (default 5)")
+    p.add_argument(
+        "--soak", action="store_true", help="run only the soak (ours; --servers ours,waitress adds waitress)"
+    )
+    p.add_argument("--soak-minutes", type=float, default=10.0, help="soak length in minutes (default 10)")
     args = p.parse_args(argv)
     quick = args.quick
     args.seconds = args.seconds or (1.0 if quick else 3.0)
@@ -91,6 +100,19 @@ class Bench:
         self.servers: dict[str, dict] = {}
         self.scratch = Path(tempfile.mkdtemp(prefix="bench-"))
         self.log_dir = venvs.CACHE / "logs"
+        self.soak_results: list[dict] = []
+
+    @property
+    def dirs(self) -> tuple[Path, Path]:
+        """Where servers put their scratch files and logs."""
+        return self.scratch, self.log_dir
+
+    def ours_soak(self) -> dict | None:
+        return next((s for s in self.soak_results if s["server"] == "ours"), None)
+
+    def compare_metrics(self) -> dict:
+        pairs = max(self.args.metrics_pairs, 1)
+        return metrics_on_off.compare_metrics(pairs, self.args.seconds, self.args.warmup, *self.dirs)
 
     def over_budget(self) -> bool:
         return time.monotonic() - self.started > self.args.budget
@@ -183,39 +205,6 @@ class Bench:
         if not ok:
             print(f"  CHECK FAILED {server.name}: {label}: {detail}")
 
-    def metrics_on_off(self):
-        """Ours with METRICS=off and =on, both running, wrk alternating between them (noise hits both)."""
-        w = workloads.METRICS_WORKLOAD
-        app = peers.APPS[w.app]
-        off_srv, on_srv = peers.Ours("off"), peers.Ours("on")
-        print("bench: ours METRICS=off vs on", flush=True)
-        with (
-            RunningServer(off_srv, app, w.processes, w.threads, self.scratch, self.log_dir) as off,
-            RunningServer(on_srv, app, w.processes, w.threads, self.scratch, self.log_dir) as on,
-        ):
-            for srv in (off, on):
-                why = srv.start()
-                if why:
-                    return {"failed": why}
-            runs = {"off": [], "on": []}
-            for srv in (off, on):
-                run_wrk(w.load, srv.port, self.args.warmup or 1)
-            for _ in range(max(3, self.args.reps)):
-                for mode, srv in (("off", off), ("on", on)):
-                    runs[mode].append(run_wrk(w.load, srv.port, self.args.seconds))
-        out = {mode: summarize_light(r) for mode, r in runs.items()}
-        out["runs"] = runs
-        print(f"  off {out['off'].get('rps')} req/s, on {out['on'].get('rps')} req/s")
-        return out
-
-
-def summarize_light(runs):
-    """summarize() without the CPU/RSS fields that the metrics comparison does not sample."""
-    for r in runs:
-        r.setdefault("server_cpu_pct", 0.0)
-        r.setdefault("peak_rss_bytes", 0)
-    return summarize(runs)
-
 
 def main(argv=None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
@@ -224,16 +213,17 @@ def main(argv=None) -> int:
         keys = set(args.workloads.split(","))
         plan = [w for w in workloads.FULL if w.key in keys]
     servers = peers.all_servers()
-    if args.servers:
-        wanted = args.servers.split(",")
+    wanted = args.servers.split(",") if args.servers else None
+    # The soak runs ours alone unless --servers adds a peer; the metrics comparison is ours alone.
+    if args.metrics or (args.soak and not wanted):
+        wanted = ["ours"]
+    if wanted:
         servers = [s for s in servers if s.name in wanted]
 
     bench = Bench(args)
     info = machine_info()
-    print(
-        f"bench: {'quick' if args.quick else 'full'} run, {info['cores']} cores,"
-        f" loadavg {info['loadavg_start']}"
-    )
+    mode = run_mode(args)
+    print(f"bench: {mode} run, {info['cores']} cores, loadavg {info['loadavg_start']}")
     wanted_venvs = sorted({s.venv for s in servers if s.venv})
     to_install = [v for v in wanted_venvs if v in QUICK_VENVS] if args.quick else wanted_venvs
     install_problems = install(to_install, allow=not args.no_install)
@@ -245,19 +235,27 @@ def main(argv=None) -> int:
         if why:
             print(f"bench: skipping {s.name}: {why}")
 
+    if args.soak:
+        return soak_only(bench, servers, info)
+    if args.metrics:
+        return metrics_only(bench, info)
+
     # First, so that the time budget never cuts it off.
     metrics = None
     ours_ok = bench.servers.get("ours", {}).get("status") == "ok"
     if not args.quick and ours_ok and not args.no_metrics_check and not args.workloads:
-        metrics = bench.metrics_on_off()
+        metrics = bench.compare_metrics()
 
     for group, group_workloads in workloads.groups(plan):
         bench.run_group(group, group_workloads, servers)
+    if args.quick and ours_ok:
+        bench.soak_results.append(soak.run_soak(peers.Ours(), soak.QUICK_PLAN, *bench.dirs))
+        print(soak.format_soak(bench.soak_results[-1]))
 
     info["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
     info["seconds"] = round(time.monotonic() - bench.started, 1)
     peer_names = {s.name for s in servers if s.peer}
-    verdicts = targets.check_targets(bench.results, bench.servers, peer_names, metrics)
+    verdicts = targets.check_targets(bench.results, bench.servers, peer_names, metrics, bench.ours_soak())
 
     for w in plan:
         print(report.workload_table(w, [r for r in bench.results if r["workload"] == w.key]))
@@ -266,27 +264,62 @@ def main(argv=None) -> int:
     if not args.quick:
         print(targets.targets_table(verdicts))
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    out = RESULTS / f"bench-{'quick' if args.quick else 'full'}-{stamp}.json"
-    payload = {
-        "machine": info,
-        "settings": {k: v for k, v in vars(args).items()},
-        "servers": bench.servers,
-        "results": bench.results,
-        "metrics_on_off": metrics,
-        "targets": verdicts,
-    }
-    out.write_text(json.dumps(payload, indent=1))
-    print(
-        f"\nbench: raw numbers in {out.relative_to(venvs.REPO)}; {info['seconds']}s;"
-        f" loadavg {info['loadavg_start']}"
-        f" -> {info['loadavg_end']}"
-    )
+    extra = {"results": bench.results, "metrics_on_off": metrics, "soak": bench.soak_results}
+    write_results(bench, info, mode, extra | {"targets": verdicts})
 
     passed, failed = smoke_verdict(bench)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
+
+
+def run_mode(args) -> str:
+    if args.soak:
+        return "soak"
+    if args.metrics:
+        return "metrics"
+    return "quick" if args.quick else "full"
+
+
+def soak_only(bench: Bench, servers, info: dict) -> int:
+    """--soak: the soak of each chosen server (ours by default), its series, and the flat-RSS target. Like the
+    full run, it fails only when a server did not start or answer, not on a target."""
+    plan = soak.plan_for(bench.args.soak_minutes)
+    for server in servers:
+        if bench.servers[server.name]["status"] == "ok":
+            bench.soak_results.append(soak.run_soak(server, plan, *bench.dirs))
+            print(soak.format_soak(bench.soak_results[-1]))
+    verdict = targets.soak_verdict(bench.ours_soak())
+    print(targets.targets_table([verdict]))
+    write_results(bench, info, "soak", {"soak": bench.soak_results, "targets": [verdict]})
+    passed, failed = smoke_verdict(bench)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def metrics_only(bench: Bench, info: dict) -> int:
+    """--metrics: ours METRICS=off vs on alone, and its target."""
+    if bench.servers.get("ours", {}).get("status") != "ok":
+        print("bench: ours is not available")
+        return 1
+    metrics = bench.compare_metrics()
+    verdict = targets.metrics_verdict(metrics)
+    print(targets.targets_table([verdict]))
+    write_results(bench, info, "metrics", {"metrics_on_off": metrics, "targets": [verdict]})
+    return 1 if verdict["met"] is None else 0  # unknown: it could not measure; a NOT met is a number
+
+
+def write_results(bench: Bench, info: dict, mode: str, extra: dict):
+    info.setdefault("loadavg_end", Path("/proc/loadavg").read_text().split()[:3])
+    info.setdefault("seconds", round(time.monotonic() - bench.started, 1))
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    out = RESULTS / f"bench-{mode}-{stamp}.json"
+    payload = {"machine": info, "settings": vars(bench.args), "servers": bench.servers} | extra
+    out.write_text(json.dumps(payload, indent=1))
+    print(
+        f"\nbench: raw numbers in {out.relative_to(venvs.REPO)}; {info['seconds']}s;"
+        f" loadavg {info['loadavg_start']} -> {info['loadavg_end']}"
+    )
 
 
 def smoke_verdict(bench: Bench) -> tuple[int, int]:
@@ -312,6 +345,12 @@ def smoke_verdict(bench: Bench) -> tuple[int, int]:
                 print(
                     f"FAILED {name}: {held['served_200']}/{held['connections']} held connections answered 200"
                 )
+    for s in bench.soak_results:
+        ok = "failed" not in s and s["requests"] > 0 and s["non_2xx"] == 0 and s["answers_after"]
+        passed, failed = (passed + 1, failed) if ok else (passed, failed + 1)
+        if not ok:
+            why = s.get("failed") or "no answers, non-2xx answers, or no answer to GET / after it"
+            print(f"FAILED soak {s['server']}: {why}")
     for r in bench.results:
         if r["status"] == "skipped":
             continue

@@ -6,6 +6,7 @@ taken from the parent alone would flatter them: everything here sums over the ro
 
 import os
 import threading
+import time
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
@@ -83,3 +84,32 @@ class PeakRssSampler:
         self._stop.set()
         self._thread.join()
         self.peak = max(self.peak, tree_rss_bytes(self.root))
+
+
+class RssSeries:
+    """Samples the tree's RSS every interval_s in a background thread: .samples is [(seconds since start,
+    bytes)].
+
+    A sample that finds the tree gone records 0, so a server that died mid-soak shows as a drop, not a gap."""
+
+    def __init__(self, root: int, interval_s: float):
+        self.root = root
+        self.interval_s = interval_s
+        self.samples: list[tuple[float, int]] = []
+        self.started = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.samples.append((time.monotonic() - self.started, tree_rss_bytes(self.root)))
+            self._stop.wait(self.interval_s)
+
+    def __enter__(self):
+        self.started = time.monotonic()
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
