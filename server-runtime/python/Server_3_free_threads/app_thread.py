@@ -18,7 +18,7 @@ from .metrics import LoopTimer, ThreadStats
 from .parser import Request
 from .response import ClientGone, Response, simple_response
 from .signals import block_in_this_thread
-from .wsgi import build_environ
+from .wsgi import build_environ, connection_environ
 
 
 def _traceback_text() -> str:
@@ -121,7 +121,11 @@ class AppThread(threading.Thread):
             response.replace(error.status, simple_response(error.status, f"{error.status} {error.detail}"))
             self.stats.errors += 1
             return response
-        environ = build_environ(server.base_environ, request, conn.addr[0], conn.addr[1])
+        base = server.base_environ  # replaced (not changed) on a config reload
+        cached = conn.environ
+        if cached is None or cached[0] is not base:
+            cached = conn.environ = (base, connection_environ(base, conn.addr))
+        environ = build_environ(cached[1], request)
         try:
             result = server.app(environ, response.start_response)
             response.begin(result)

@@ -37,6 +37,7 @@ class Connection:
         "closing",
         "closed",
         "client_done",
+        "environ",
         "registered",
         "response",
         "last_active",
@@ -59,6 +60,7 @@ class Connection:
         self.read_paused = False
         self.closing = False
         self.closed = False
+        self.environ = None  # (server base environ, it + REMOTE_ADDR/PORT): see AppThread.begin_request
         self.client_done = False  # the last request asked to close and was read whole (see close_thread.py)
         self.registered = False
         self.response = None

@@ -139,3 +139,22 @@ def test_each_request_gets_a_fresh_environ_even_for_repeated_heads(server_factor
         expected = f"REQUEST_METHOD=POST,HTTP_X_TAG=one,CONTENT_LENGTH={len(body)},body={body.decode()}"
         assert reader.read()[2] == expected.encode(), round_
     sock.close()
+
+
+def test_the_shared_empty_input_reads_like_an_empty_bytesio():
+    import io
+
+    from Server_3_free_threads.wsgi import EMPTY_INPUT
+
+    reference = io.BytesIO(b"")
+    for stream in (EMPTY_INPUT, reference):
+        assert (stream.read(), stream.read(10), stream.read(None), stream.read1(3)) == (b"", b"", b"", b"")
+        assert (stream.readline(), stream.readline(5), stream.readlines(), list(stream)) == (b"", b"", [], [])
+        assert (stream.readinto(bytearray(4)), stream.seek(0), stream.tell(), stream.readable()) == (
+            0,
+            0,
+            0,
+            True,
+        )
+    EMPTY_INPUT.close()  # an app closing its wsgi.input must not break the next request's
+    assert EMPTY_INPUT.read() == b"" and not EMPTY_INPUT.closed
