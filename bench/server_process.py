@@ -4,7 +4,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -24,10 +23,6 @@ def http_get_ok(port: int, path: str = "/", timeout_s: float = 2.0) -> bool:
             return s.recv(64).startswith(b"HTTP/1.")
     except OSError:
         return False
-
-
-# Popen(process_group=0) is Python 3.11+; os.setpgrp in the child does the same before.
-_OWN_PROCESS_GROUP = {"process_group": 0} if sys.version_info >= (3, 11) else {"preexec_fn": os.setpgrp}
 
 
 class RunningServer:
@@ -56,11 +51,7 @@ class RunningServer:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                # Own process group, so stop() kills workers and children too; but not a new session: on
-                # kernels with sched_autogroup (this one) a new session is a new CPU scheduling group that
-                # competes with wrk's group as an equal, which halved the throughput of pre-fork servers here
-                # (ours at 2 processes: 22-30k instead of 50-66k req/s, same code, same minutes).
-                **_OWN_PROCESS_GROUP,
+                start_new_session=True,  # own process group: stop() kills workers and children too
             )
         deadline = time.monotonic() + ready_timeout_s
         while time.monotonic() < deadline:
