@@ -326,14 +326,15 @@ class Response:
         return self.flush()
 
     def _run_whole(self) -> bool:
-        """The app returned a list or tuple of bytes (hello-world, most frameworks): the whole response is
-        known up front, so head and body go out together without the per-chunk bookkeeping of the streaming
-        path (about 2 us less per small response)."""
+        """The app returned a list or tuple of bytes (plain WSGI apps usually do; Flask and Django return
+        their own iterables): the whole response is known up front, so head and body go out together without
+        the per-chunk bookkeeping of the streaming path (about 2 us less per small response)."""
         head = self._build_head()
         self.head_queued = True
         known = self.known_length
-        if self.chunked or (self.content_length is not None and self.content_length != known):
-            # The app announced another length: the streaming path truncates or closes as it must.
+        if self.content_length != known:
+            # _build_head sets it to `known` unless the app announced another length (the streaming path
+            # truncates or closes as it must) or the status has no body (204, 304: nothing to gain here).
             self.out.append(head)
             self.out_size = len(head)
             return self.run()
