@@ -95,33 +95,32 @@ def _parse_common(argv: list[str]) -> SimpleNamespace | None:
     return SimpleNamespace(**values)
 
 
-def parse_args(argv: list[str]) -> argparse.Namespace | SimpleNamespace:
-    args = _parse_common(argv)
-    if args is not None:
-        config = args.config
-        for item in args.legacy:
-            key, sep, value = item.partition("=")
-            if not (sep and key.lower() == "configfile" and value) or (config and config != value):
-                break  # an error: argparse's parser reports it
-            config = value
-        else:
-            if args.port is None or 0 <= args.port <= 65535:
-                args.config = config
-                return args
-    parser = build_arg_parser()
-    args = parser.parse_args(argv)
+def _settle(args) -> str | None:
+    """Merges `configfile=` into args.config and checks --port, for both parsers. Returns the error argparse
+    should report, or None (args.config is then set)."""
     config = args.config
     for item in args.legacy:
         key, sep, value = item.partition("=")
-        if sep and key.lower() == "configfile" and value:
-            if config and config != value:
-                parser.error("two config files given (configfile= and --config)")
-            config = value
-        else:
-            parser.error(f"unexpected argument {item!r}: use configfile=PATH or --config PATH")
-    args.config = config
+        if not (sep and key.lower() == "configfile" and value):
+            return f"unexpected argument {item!r}: use configfile=PATH or --config PATH"
+        if config and config != value:
+            return "two config files given (configfile= and --config)"
+        config = value
     if args.port is not None and not 0 <= args.port <= 65535:
-        parser.error(f"--port {args.port} is not a port (0-65535)")
+        return f"--port {args.port} is not a port (0-65535)"
+    args.config = config
+    return None
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace | SimpleNamespace:
+    args = _parse_common(argv)
+    if args is not None and _settle(args) is None:
+        return args
+    parser = build_arg_parser()  # anything unusual or wrong: argparse parses again and reports
+    args = parser.parse_args(argv)
+    error = _settle(args)
+    if error:
+        parser.error(error)
     return args
 
 
