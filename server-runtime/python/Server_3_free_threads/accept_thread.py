@@ -2,8 +2,9 @@
 wake-up), makes each non-blocking with TCP_NODELAY, and hands the batch to the read thread with one wake-up.
 
 At MAX_CONNECTIONS open connections it stops watching the listening socket (new clients wait in the kernel's
-backlog) until the close thread reports a close. On stop it closes the listening socket, so the port is
-free at once while in-flight requests finish.
+backlog) until the close thread reports a close. Out of descriptors (EMFILE/ENFILE) or kernel memory, it
+stops accepting for BACKOFF seconds instead of spinning on a listener that stays readable. On stop it closes
+the listening socket, so the port is free at once while in-flight requests finish.
 """
 
 from __future__ import annotations
@@ -12,15 +13,19 @@ import errno
 import os
 import select
 import socket
-import threading
 import time
 
+from . import faults
 from .handoff import Wakeup
 from .logs import LOG
-from .metrics import LoopTimer, ThreadStats
-from .signals import block_in_this_thread
+from .metrics import LoopTimer
+from .stage import Stage, traceback_text
 
 BATCH = 128
+BACKOFF = 0.5  # seconds without accepting after EMFILE/ENFILE/ENOBUFS/ENOMEM
+# accept() errors that concern one connection only (it was reset or aborted before we took it): skip it.
+_ONE_CONNECTION = (errno.ECONNABORTED, errno.EPROTO, errno.EPERM, errno.ENETDOWN, errno.EHOSTUNREACH)
+_OUT_OF_RESOURCES = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 # Accepted connections are plain C-level sockets (`_socket.socket`, exported as socket.SocketType), made from
 # the fd of the listener's C-level accept: socket.socket.accept() spends ~4 us per connection in Python (two
@@ -30,22 +35,19 @@ BATCH = 128
 RawSocket = socket.SocketType
 
 
-class AcceptThread(threading.Thread):
+class AcceptThread(Stage):
     def __init__(self, server, listener: socket.socket) -> None:
-        super().__init__(name="accept", daemon=True)
-        self.server = server
+        super().__init__(server, "accept", "accept", server.read_inbox.__len__)
         self.listener = listener
         self.epoll = select.epoll()
         self.wakeup = Wakeup()
-        self.stats = ThreadStats("accept", "accept", queue_depth=server.read_inbox.__len__)
         self.accepted = 0
         self.running = True
         self.paused = False  # at MAX_CONNECTIONS
         self.backoff_until = 0.0  # after EMFILE: out of file descriptors
+        self.last_backoff_log = -10.0
 
-    def run(self) -> None:
-        self.stats.native_id = threading.get_native_id()
-        block_in_this_thread()  # signals go to the main thread (see signals.py)
+    def loop(self) -> None:
         listener = self.listener
         listener.setblocking(False)
         # Linux copies TCP_NODELAY from the listening socket to accepted ones: one setsockopt here instead
@@ -64,18 +66,21 @@ class AcceptThread(threading.Thread):
         stats = self.stats
         timer = LoopTimer(stats, self.server.metrics_on)
         server = self.server
+        fault_points = faults.ACTIVE
         while self.running:
             timer.waiting()
             timeout = -1 if not self.backoff_until else max(0.0, self.backoff_until - time.monotonic())
             events = self.epoll.poll(timeout)
             timer.busy()
+            if fault_points:
+                faults.hit("accept.loop")
             if any(fd == self.wakeup.fd for fd, _ in events):
                 self.wakeup.consume()
             if not self.running:
                 break
             if self.backoff_until and time.monotonic() >= self.backoff_until:
                 self.backoff_until = 0.0
-            room = server.settings.max_connections - server.connections_open()
+            room = server.max_connections - server.connections_open()
             want = room > 0 and not self.backoff_until
             self.paused = room <= 0  # the close thread wakes us after each close while paused
             if want != watching:
@@ -91,15 +96,31 @@ class AcceptThread(threading.Thread):
                     break
                 except OSError as error:
                     stats.errors += 1
-                    if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                        LOG.error("accept failed: %s; pausing accepts for 0.5 s", error)
-                        self.backoff_until = time.monotonic() + 0.5
-                        self.epoll.modify(lfd, 0)
-                        watching = False
+                    if error.errno in _ONE_CONNECTION:
+                        continue
+                    now = time.monotonic()
+                    if now - self.last_backoff_log >= 10.0:  # one line per episode, not two a second
+                        self.last_backoff_log = now
+                        hint = " (raise the open-file limit, ulimit -n, or lower MAX_CONNECTIONS)"
+                        LOG.error(
+                            "accept failed: %s; pausing accepts for %s s at a time%s",
+                            error,
+                            BACKOFF,
+                            hint if error.errno in _OUT_OF_RESOURCES else "",
+                        )
+                    # The listener stays readable while the backlog holds connections: without a pause this
+                    # loop would spin at 100% CPU until a descriptor frees up.
+                    self.backoff_until = now + BACKOFF
+                    self.epoll.modify(lfd, 0)
+                    watching = False
                     break
                 try:
+                    if fault_points:
+                        faults.hit("accept.item")
                     sock = RawSocket(family, kind, proto, fd)
-                except OSError:  # not expected for a fresh accept; never leak the descriptor
+                except Exception:  # not expected for a fresh accept; never leak the descriptor
+                    stats.errors += 1
+                    LOG.error("cannot set up an accepted connection:\n%s", traceback_text().rstrip())
                     os.close(fd)
                     continue
                 try:
@@ -113,7 +134,6 @@ class AcceptThread(threading.Thread):
                 self.accepted += len(batch)
                 stats.items += len(batch)
                 server.read_inbox.put_many(batch)
-        stats.state = "stopped"
         try:
             listener.close()
         except OSError:

@@ -6,38 +6,43 @@ thread.
 A response that meets a full socket buffer is parked (see response.py): the thread registers EPOLLOUT for the
 connection and takes the next task; the read thread queues the connection back here when it is writable.
 So a slow client never holds an app thread, and a slow app holds only its own thread.
+
+The app's code (the call, its iterable, its close()) may raise anything, BaseException included: an app that
+raises SystemExit or KeyboardInterrupt ends its request with a 500 (or a cut connection when the head is out),
+a logged traceback, and the thread goes on serving. Signals never reach these threads (signals.py), so a
+KeyboardInterrupt here can only come from the app itself.
 """
 
 from __future__ import annotations
 
-import threading
+import sys
 import time
 
+from . import faults
 from .logs import LOG
-from .metrics import LoopTimer, ThreadStats
+from .metrics import LoopTimer
 from .parser import Request
 from .response import ClientGone, Response, simple_response
-from .signals import block_in_this_thread
+from .stage import Stage, traceback_text
 from .wsgi import build_environ, connection_environ
 
-
-def _traceback_text() -> str:
-    """The exception being handled, formatted; traceback is imported on the first error (idle memory)."""
-    import traceback
-
-    return traceback.format_exc()
+_traceback_text = traceback_text
 
 
-class AppThread(threading.Thread):
+def _app_error_note() -> str:
+    """A hint for exceptions that would stop a plain Python program but must not stop the server."""
+    kind = sys.exc_info()[0]
+    if kind is not None and not issubclass(kind, Exception):
+        return f" (the app raised {kind.__name__}: the server keeps serving; stop it with SIGTERM)"
+    return ""
+
+
+class AppThread(Stage):
     def __init__(self, server, index: int) -> None:
-        super().__init__(name=f"app-{index}", daemon=True)
-        self.server = server
-        self.stats = ThreadStats(f"app-{index}", "app", queue_depth=server.close_inbox.__len__)
+        super().__init__(server, f"app-{index}", "app", server.close_inbox.__len__)
         self.access_lines: list[str] = []
 
-    def run(self) -> None:
-        self.stats.native_id = threading.get_native_id()
-        block_in_this_thread()  # signals go to the main thread (see signals.py)
+    def loop(self) -> None:
         pool = self.server.app_pool
         work = pool.work
         popleft = work.popleft
@@ -45,7 +50,10 @@ class AppThread(threading.Thread):
         timer = LoopTimer(stats, self.server.metrics_on)
         clock = time.perf_counter
         started = None  # when the item in progress started (for the pool's seconds-per-item average)
+        fault_points = faults.ACTIVE
         while True:
+            if fault_points:
+                faults.hit("app.loop")
             # Drain the shared deque without sleeping; sleep (pool.take) only when it is empty.
             try:
                 task = popleft()
@@ -73,28 +81,46 @@ class AppThread(threading.Thread):
                 timer.busy()
                 started = clock()
             try:
+                if fault_points:
+                    faults.hit("app.task")
                 if type(task) is Request:
                     self.drive(task.conn, task, None)
                 else:  # a Connection whose parked response can continue
                     self.drive(task, None, task.response)
-            except Exception:  # a bug of ours: log it, drop the connection, keep the thread alive
-                stats.errors += 1
-                LOG.error("internal error in %s:\n%s", self.name, _traceback_text())
+            except BaseException:  # a bug of ours (the app's errors are handled in drive)
+                self.drop(task.conn if type(task) is Request else task)
         if self.access_lines:
             self.server.access_log.write(self.access_lines)
-        stats.state = "stopped"
+
+    def drop(self, conn) -> None:
+        """Handling a request raised where nothing else caught it: log it, close the connection."""
+        self.stats.errors += 1
+        LOG.error("internal error in %s (connection dropped):\n%s", self.name, _traceback_text().rstrip())
+        try:
+            response = conn.response
+            conn.response = None
+            if response is not None:
+                response.close_result()
+        except BaseException:  # the app's close() must not stop the cleanup
+            pass
+        with conn.lock:
+            conn.eof = True  # nothing more will be read or written: no lingering close needed
+            conn.parked = False
+        self.server.close_inbox.put(conn)
 
     def drive(self, conn, request: Request | None, response: Response | None) -> None:
         """Runs requests of one connection until it is parked, idle, or closed."""
         while True:
             if response is None:
                 response = self.begin_request(conn, request)
+                if response is None:  # the app failed after sending part of a response: connection cut
+                    return
             try:
                 done = response.run()
             except ClientGone:
                 self.abort(conn, response)
                 return
-            except Exception:
+            except BaseException:  # the app's iterable raised (or our framing refused it)
                 if not self.fail(conn, response):
                     return
                 try:
@@ -113,11 +139,13 @@ class AppThread(threading.Thread):
                 return
             response = None
 
-    def begin_request(self, conn, request: Request) -> Response:
+    def begin_request(self, conn, request: Request) -> Response | None:
         server = self.server
         response = Response(conn, request, request.keep_alive and not server.draining, server.send_timeout)
         if request.error is not None:
             error = request.error
+            if error.status >= 500:  # the server's own trouble (503: no room for a body), not the client's
+                LOG.warning("request from %s answered %d: %s", conn.addr[0], error.status, error.detail)
             response.replace(error.status, simple_response(error.status, f"{error.status} {error.detail}"))
             self.stats.errors += 1
             return response
@@ -129,18 +157,22 @@ class AppThread(threading.Thread):
         try:
             result = server.app(environ, response.start_response)
             response.begin(result)
-        except Exception:
-            self.fail(conn, response)
+        except BaseException:  # whatever the app raises, SystemExit too, is its request's 500
+            if not self.fail(conn, response):
+                return None
         return response
 
     def fail(self, conn, response: Response) -> bool:
         """The app raised: log the traceback, answer 500 if nothing was sent yet. False: connection lost."""
         self.stats.errors += 1
         request = response.request
-        LOG.error("app error on %s %s:\n%s", request.method, request.target, _traceback_text().rstrip())
+        note = _app_error_note()
+        LOG.error(
+            "app error on %s %s%s:\n%s", request.method, request.target, note, _traceback_text().rstrip()
+        )
         try:
             response.close_result()
-        except Exception:
+        except BaseException:  # the app's close()
             LOG.error("error in the app's close():\n%s", _traceback_text().rstrip())
         if response.bytes_sent:
             self.abort(conn, response)  # the head is out: the only honest signal left is cutting it short
@@ -161,7 +193,7 @@ class AppThread(threading.Thread):
         """Response fully sent: close the iterable, log, count. False if the connection is being closed."""
         try:
             response.close_result()
-        except Exception:
+        except BaseException:  # the app's close()
             self.stats.errors += 1
             LOG.error("error in the app's close():\n%s", _traceback_text().rstrip())
         request = response.request
@@ -207,7 +239,7 @@ class AppThread(threading.Thread):
         """The client is gone (or a response cannot be finished): clean up and drop the connection."""
         try:
             response.close_result()
-        except Exception:
+        except BaseException:  # the app's close()
             LOG.error("error in the app's close():\n%s", _traceback_text().rstrip())
         conn.response = None
         with conn.lock:

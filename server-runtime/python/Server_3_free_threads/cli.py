@@ -7,7 +7,8 @@
 
 Without any config, as 0.2.x did, it serves a built-in test page on 127.0.0.1:8888.
 
-Exit codes: 0 clean stop, 2 config invalid, 3 app import failed, 4 address in use, 1 anything else.
+Exit codes: 0 clean stop, 2 config invalid, 3 app import failed, 4 address in use, 5 a pipeline thread died
+(the server cannot serve: restart it; see stage.py), 1 anything else.
 With --control-fd N, startup failures are also reported on the control channel (see control.py).
 """
 
@@ -23,7 +24,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
-EXIT_OK, EXIT_OTHER, EXIT_CONFIG, EXIT_APP_IMPORT, EXIT_ADDRESS_IN_USE = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_OTHER, EXIT_CONFIG, EXIT_APP_IMPORT, EXIT_ADDRESS_IN_USE, EXIT_STAGE_DIED = 0, 1, 2, 3, 4, 5
 
 
 def build_arg_parser() -> argparse.ArgumentParser:
@@ -32,7 +33,8 @@ def build_arg_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m Server_3_free_threads",
         description="A four-thread epoll WSGI server (stdlib only) with per-thread live metrics.",
-        epilog="Exit codes: 0 clean stop, 2 config invalid, 3 app import failed, 4 address in use, 1 other.",
+        epilog="Exit codes: 0 clean stop, 2 config invalid, 3 app import failed, 4 address in use, "
+        "5 a pipeline thread died (restart it), 1 other.",
     )
     parser.add_argument("legacy", nargs="*", metavar="configfile=PATH", help="config file (0.2.x form)")
     parser.add_argument("--config", "-c", metavar="PATH", help="config file (KEY=VALUE lines)")

@@ -14,34 +14,33 @@ from __future__ import annotations
 
 import select
 import socket
-import threading
 import time
 
-from .metrics import LoopTimer, ThreadStats
-from .signals import block_in_this_thread
+from . import faults
+from .logs import LOG
+from .metrics import LoopTimer
+from .stage import Stage, traceback_text
 
 LINGER_SECONDS = 2.0
 DRAIN_LINGER_SECONDS = 0.5  # while stopping: the process exit is waiting on these
 
 
-class CloseThread(threading.Thread):
+class CloseThread(Stage):
     def __init__(self, server) -> None:
-        super().__init__(name="close", daemon=True)
-        self.server = server
+        super().__init__(server, "close", "close", lambda: len(self.lingering))
         self.epoll = select.epoll()
-        self.stats = ThreadStats("close", "close", queue_depth=lambda: len(self.lingering))
         self.lingering: dict[int, tuple] = {}  # fd -> (connection, deadline)
         self.closed_count = 0  # connections fully closed (read by snapshots and the accept thread)
         self.running = True
+        self.fault_points = faults.ACTIVE
 
-    def run(self) -> None:
-        self.stats.native_id = threading.get_native_id()
-        block_in_this_thread()  # signals go to the main thread (see signals.py)
+    def loop(self) -> None:
         inbox = self.server.close_inbox
         self.epoll.register(inbox.fd, select.EPOLLIN)
         stats = self.stats
         timer = LoopTimer(stats, self.server.metrics_on)
         lingering = self.lingering
+        fault_points = faults.ACTIVE
         while self.running or lingering:
             timer.waiting()
             timeout = -1
@@ -49,23 +48,45 @@ class CloseThread(threading.Thread):
                 timeout = max(0.0, min(deadline for _, deadline in lingering.values()) - time.monotonic())
             events = self.epoll.poll(timeout)
             timer.busy()
+            if fault_points:
+                faults.hit("close.loop")
             for fd, _mask in events:
                 if fd == inbox.fd:
                     for conn in inbox.drain():
                         if conn is None:
                             self.running = False
                         else:
-                            self.begin_close(conn)
+                            self.guarded(self.begin_close, conn, conn)
                 else:
-                    self.drain_input(fd)
+                    entry = lingering.get(fd)
+                    if entry is not None:
+                        self.guarded(self.drain_input, fd, entry[0])
             if lingering:
                 now = time.monotonic()
-                for fd, (_conn, deadline) in list(lingering.items()):
+                for fd, (conn, deadline) in list(lingering.items()):
                     if now >= deadline:
-                        self.finish(fd)
-        stats.state = "stopped"
+                        self.guarded(self.finish, fd, conn)
+
+    def guarded(self, step, arg, conn) -> None:
+        """Runs one step of closing `conn`; if it raises, the connection is closed outright and counted, so
+        an error never leaves a descriptor open or a slot of MAX_CONNECTIONS taken."""
+        try:
+            if self.fault_points:
+                faults.hit("close.item")
+            step(arg)
+        except Exception:
+            self.stats.errors += 1
+            LOG.error(
+                "internal error in the close thread (closing the connection outright):\n%s",
+                traceback_text().rstrip(),
+            )
+            self.lingering.pop(conn.fd, None)
+            if not conn.closed:
+                self.finish_conn(conn)
 
     def begin_close(self, conn) -> None:
+        if conn.closing:  # already handed over once (a connection is closed once, and counted once)
+            return
         conn.detach()
         if conn.eof:  # the client already closed (or is gone): nothing to wait for
             self.finish_conn(conn)
@@ -101,10 +122,7 @@ class CloseThread(threading.Thread):
         self.lingering[conn.fd] = (conn, time.monotonic() + linger)
 
     def drain_input(self, fd: int) -> None:
-        entry = self.lingering.get(fd)
-        if entry is None:
-            return
-        sock = entry[0].sock
+        sock = self.lingering[fd][0].sock
         try:
             while True:
                 data = sock.recv(65536)

@@ -74,10 +74,11 @@ class Connection:
             mask |= EPOLLOUT
         return mask
 
-    def update_events(self) -> None:
-        """Re-derive the epoll registration from the flags. Call with `lock` held."""
+    def update_events(self) -> bool:
+        """Re-derive the epoll registration from the flags. Call with `lock` held. False if epoll refused
+        (the socket is being torn down, or the kernel is out of memory for epoll entries)."""
         if self.closing:
-            return
+            return True
         mask = self.event_mask()
         try:
             if mask:
@@ -90,7 +91,8 @@ class Connection:
                 self.epoll.unregister(self.fd)
                 self.registered = False
         except OSError:
-            pass  # the socket is being torn down; the close thread finishes it
+            return False  # the close thread finishes a socket being torn down; adopt() handles the rest
+        return True
 
     def detach(self) -> None:
         """Take the connection out of the read thread's epoll for good (the close thread calls this)."""

@@ -31,6 +31,7 @@ import select
 import threading
 import time
 
+from . import faults
 from .logs import LOG
 from .signals import block_in_this_thread
 
@@ -43,6 +44,10 @@ class ControlChannel:
         self.on_eof = None  # called once when the supervisor goes away
         self.snapshot = None  # callable returning the metrics dict(s) to send
         self.on_line = None  # optional hook for other commands (the workers master relays them)
+        # Called with a traceback if this channel's thread fails outside one command: without it nobody
+        # would notice the supervisor going away, so the owner ends the process (Server.stage_died).
+        self.on_fatal = None
+        self._metrics_failed = False
         self._thread: threading.Thread | None = None
         self.closed = False
         os.set_blocking(fd, True)
@@ -71,11 +76,26 @@ class ControlChannel:
 
     def _run(self) -> None:
         block_in_this_thread()
+        try:
+            self._serve()
+        except BaseException:
+            import traceback
+
+            text = traceback.format_exc()
+            if self.on_fatal is None:
+                LOG.error("control channel thread failed:\n%s", text.rstrip())
+            else:
+                self.on_fatal(text)
+
+    def _serve(self) -> None:
+        fault_points = faults.ACTIVE
         poller = select.poll()
         poller.register(self.fd, select.POLLIN)
         pending = b""
         next_tick = 0.0
         while True:
+            if fault_points:
+                faults.hit("control.loop")
             if self.interval > 0:
                 now = time.monotonic()
                 if next_tick == 0.0:
@@ -99,7 +119,10 @@ class ControlChannel:
             while b"\n" in pending:
                 line, _, pending = pending.partition(b"\n")
                 if line.strip():
-                    self._command(line)
+                    try:
+                        self._command(line)
+                    except Exception as error:  # one bad command must not end the channel
+                        LOG.error("control channel: command %r failed: %s", line[:200], error)
                     next_tick = 0.0 if self.interval > 0 else next_tick
         with self._lock:
             self.closed = True
@@ -129,6 +152,13 @@ class ControlChannel:
     def _send_metrics(self) -> None:
         if self.snapshot is None:
             return
-        snaps = self.snapshot()
+        try:
+            snaps = self.snapshot()
+        except Exception as error:  # a snapshot that cannot be made skips a tick, said once
+            if not self._metrics_failed:
+                self._metrics_failed = True
+                LOG.error("metrics snapshot failed (the views get no update): %s", error)
+            return
+        self._metrics_failed = False
         for snap in snaps if isinstance(snaps, list) else [snaps]:
             self.send({"type": "metrics", **snap})

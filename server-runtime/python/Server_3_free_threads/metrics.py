@@ -32,6 +32,7 @@ class ThreadStats:
         "busy",
         "wait",
         "errors",
+        "wakeups",
         "native_id",
         "queue_depth",
         # server totals this thread contributes to (each thread fills only those it produces)
@@ -50,6 +51,7 @@ class ThreadStats:
         self.busy = 0.0
         self.wait = 0.0
         self.errors = 0
+        self.wakeups = 0  # times the loop woke up (read by the main thread's stuck-stage check)
         self.native_id = 0
         self.queue_depth = queue_depth  # a callable returning the depth of the queue this thread feeds
         self.requests = 0
@@ -94,6 +96,7 @@ class LoopTimer:
     def busy(self) -> None:
         stats = self.stats
         stats.state = "busy"
+        stats.wakeups += 1
         if self.enabled:
             now = time.perf_counter()
             stats.wait += now - self.mark
@@ -112,7 +115,12 @@ def thread_cpu_seconds(native_id: int) -> float:
 
 
 def snapshot(
-    stats: list[ThreadStats], started: float, worker: int, connections_accepted: int, connections_closed: int
+    stats: list[ThreadStats],
+    started: float,
+    worker: int,
+    connections_accepted: int,
+    connections_closed: int,
+    health: dict | None = None,
 ) -> dict:
     threads = []
     status = [0, 0, 0, 0, 0]
@@ -145,6 +153,7 @@ def snapshot(
         "uptimeSeconds": round(time.monotonic() - started, 3),
         "pid": os.getpid(),
         "worker": worker,
+        "health": health or {"status": "ok", "problems": []},
         "threads": threads,
         "totals": {
             "connectionsOpen": max(0, connections_accepted - connections_closed),
@@ -186,6 +195,8 @@ def prometheus_text(snap: dict) -> str:
     metric("thread_cpu_seconds_total", "counter", "CPU time of the thread.", per_thread("cpuSeconds"))
     totals = snap["totals"]
     w = f'worker="{worker}"'
+    healthy = (snap.get("health") or {}).get("status", "ok") == "ok"
+    metric("healthy", "gauge", "1 when every pipeline stage runs, else 0.", [(w, 1 if healthy else 0)])
     metric("connections_open", "gauge", "Open client connections.", [(w, totals["connectionsOpen"])])
     metric(
         "connections_accepted_total", "counter", "Accepted connections.", [(w, totals["connectionsAccepted"])]

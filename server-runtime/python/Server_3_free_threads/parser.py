@@ -8,7 +8,13 @@ temporary file. A request the parser rejects comes back as a `Request` whose `er
 
 Strict on purpose (no request smuggling): CRLF line ends only, no obsolete line folding, no whitespace
 before the colon, Content-Length must be digits, conflicting Content-Lengths or Content-Length together with
-Transfer-Encoding are 400, any transfer coding other than a lone `chunked` is 501.
+Transfer-Encoding are 400, any transfer coding other than a lone `chunked` is 501. The request target is
+visible ASCII only, the asterisk form (`*`) is for OPTIONS only, Host must be an RFC 3986 host[:port], and
+trailers may not carry framing or routing fields (Content-Length, Transfer-Encoding, Host, ...).
+
+Nothing a client sends may raise anything but HttpError out of `feed()`: every number is bounded in length
+before it is converted (`int()` of more than 4,300 digits raises ValueError), and a body that cannot be
+stored (no descriptors or disk space for its temporary file) is a 503, not an exception in the read thread.
 """
 
 from __future__ import annotations
@@ -38,9 +44,39 @@ class HttpError(Exception):
 
 
 _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([^\x00-\x20\x7f]+) HTTP/(\d)\.(\d)")
+# The target: visible ASCII only (RFC 9112 3.2 / RFC 3986); raw bytes >= 0x80 are refused, as gunicorn,
+# waitress and nginx do: a client must percent-encode them.
+_REQUEST_LINE = re.compile(rb"(" + _TOKEN + rb") ([\x21-\x7e]+) HTTP/(\d)\.(\d)")
 _HEADER_LINE = re.compile(rb"(" + _TOKEN + rb"):[ \t]*([\t\x20-\x7e\x80-\xff]*)")
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,15})(?:[ \t]*;[\t\x20-\x7e\x80-\xff]*)?")
+# Host = uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2): an IP literal in brackets or a reg-name
+# (unreserved, percent-encoded, sub-delims); no spaces, no userinfo `@`, no `/`, `?`, `#` or raw bytes.
+_HOST_VALUE = re.compile(r"(?:\[[0-9A-Za-z:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]*)(?::[0-9]*)?")
+# Content-Length digits worth converting: more can only be a length beyond any MAX_BODY_SIZE (leading zeros
+# are stripped first, so "000...05" is still 5).
+_MAX_LENGTH_DIGITS = 18
+_MAX_CHUNK_LINE = 4096  # a chunk size line (size + extensions) longer than this is refused
+# Fields a trailer may not carry (RFC 9110 6.5.1: framing, routing, request modifiers, authentication):
+# refused with 400, so no later hop can take them for header fields.
+_FORBIDDEN_TRAILERS = frozenset(
+    (
+        b"content-length",
+        b"transfer-encoding",
+        b"host",
+        b"connection",
+        b"keep-alive",
+        b"te",
+        b"trailer",
+        b"upgrade",
+        b"expect",
+        b"content-encoding",
+        b"content-type",
+        b"content-range",
+        b"authorization",
+        b"proxy-authorization",
+        b"cookie",
+    )
+)
 
 # %XX -> byte, as urllib.parse.unquote_to_bytes decodes it (that module pulls ipaddress: ~0.5 MB idle RSS).
 _HEX_TO_BYTE = {
@@ -174,6 +210,10 @@ class Request:
         return request
 
 
+def _cannot_store(error: OSError) -> HttpError:
+    return HttpError(503, f"the server cannot store the request body now ({error.strerror or error})")
+
+
 class _Body:
     """Collects a request body: in memory up to `spool` bytes, then in an anonymous temporary file.
 
@@ -192,17 +232,21 @@ class _Body:
 
     def write(self, data) -> None:
         self.size += len(data)
-        if self._file is not None:
-            self._file.write(data)
-            return
-        self._parts.append(data)
-        if self.size > self._spool:
-            import tempfile  # only when a body spills: tempfile pulls shutil, random, ... (~0.9 MB idle)
+        try:
+            if self._file is not None:
+                self._file.write(data)
+                return
+            self._parts.append(data)
+            if self.size > self._spool:
+                import tempfile  # only when a body spills: tempfile pulls shutil, random, ... (~0.9 MB idle)
 
-            self._file = tempfile.TemporaryFile()
-            for part in self._parts:
-                self._file.write(part)
-            self._parts = []
+                self._file = tempfile.TemporaryFile()
+                for part in self._parts:
+                    self._file.write(part)
+                self._parts = []
+        except OSError as error:  # no descriptor left (EMFILE), disk full, TMPDIR unusable, ...
+            self.discard()
+            raise _cannot_store(error) from None
 
     def finish(self):
         if self._file is None:
@@ -210,8 +254,22 @@ class _Body:
             if len(parts) == 1 and type(parts[0]) is bytes:
                 return parts[0]
             return b"".join(parts)
-        self._file.seek(0)
+        try:
+            self._file.seek(0)
+        except OSError as error:
+            self.discard()
+            raise _cannot_store(error) from None
         return self._file
+
+    def discard(self) -> None:
+        """Frees what was collected (closes the temporary file, so its descriptor and space come back)."""
+        self._parts = []
+        if self._file is not None:
+            try:
+                self._file.close()
+            except OSError:
+                pass
+            self._file = None
 
 
 _CHUNKED = -1
@@ -257,6 +315,8 @@ class RequestParser:
         except HttpError as error:
             self._state = _DEAD
             self._buf = b""
+            if self._body is not None:
+                self._body.discard()
             self._body = None
             self.continue_needed = False
             out.append(Request.failed(error))
@@ -295,9 +355,9 @@ class RequestParser:
                     self._complete(out)
             elif state == _CHUNK_SIZE_LINE:
                 end = data.find(b"\r\n", pos)
+                if (end if end >= 0 else end_of_data) - pos > _MAX_CHUNK_LINE:  # same verdict however split
+                    raise HttpError(400, "chunk size line too long")
                 if end < 0:
-                    if end_of_data - pos > 4096:
-                        raise HttpError(400, "chunk size line too long")
                     break
                 match = _CHUNK_SIZE.fullmatch(data, pos, end)
                 if match is None:
@@ -339,8 +399,12 @@ class RequestParser:
                     self._trailer_bytes += line_length + 2
                     if self._trailer_bytes > self.max_header_size:
                         raise HttpError(431, "request trailers exceed MAX_HEADER_SIZE")
-                    if _HEADER_LINE.fullmatch(data, pos - line_length - 2, pos - 2) is None:
+                    match = _HEADER_LINE.fullmatch(data, pos - line_length - 2, pos - 2)
+                    if match is None:
                         raise HttpError(400, "malformed trailer line")
+                    name = match.group(1).lower()
+                    if name in _FORBIDDEN_TRAILERS:
+                        raise HttpError(400, f"{name.decode()} is not allowed in a trailer")
             else:  # _DEAD
                 return
         if pos < end_of_data:
@@ -399,7 +463,7 @@ class RequestParser:
         request = Request()
         request.method = method.decode("ascii")
         request.version = "HTTP/1.1" if http11 else "HTTP/1.0"
-        request.target = target.decode("latin-1")
+        request.target = target.decode("ascii")
         self._split_target(request, target)
 
         headers = request.headers
@@ -421,7 +485,10 @@ class RequestParser:
                 if kind == _CONTENT_LENGTH:
                     if not (value.isascii() and value.isdigit()):
                         raise HttpError(400, f"invalid Content-Length {value[:40]!r}")
-                    length = int(value)
+                    digits = value.lstrip("0") or "0"
+                    if len(digits) > _MAX_LENGTH_DIGITS:
+                        raise HttpError(413, f"request body exceeds MAX_BODY_SIZE ({self.max_body_size})")
+                    length = int(digits)
                     if content_length is not None and content_length != length:
                         raise HttpError(400, "conflicting Content-Length headers")
                     content_length = length
@@ -438,6 +505,8 @@ class RequestParser:
                     hosts += 1
                     if hosts > 1:
                         raise HttpError(400, "more than one Host header")
+                    if _HOST_VALUE.fullmatch(value) is None:
+                        raise HttpError(400, f"invalid Host {value[:80]!r}")
             if key is None:
                 continue
             if key in headers:
@@ -469,6 +538,8 @@ class RequestParser:
     def _split_target(request: Request, target: bytes) -> None:
         if target[:1] != b"/":
             if target == b"*":
+                if request.method != "OPTIONS":  # the asterisk form is for OPTIONS only (RFC 9112 3.2.4)
+                    raise HttpError(400, f"the request target * is for OPTIONS, not {request.method}")
                 request.path = "*"
                 return
             lower = target[:8].lower()

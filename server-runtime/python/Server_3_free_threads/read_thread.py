@@ -6,6 +6,7 @@ pipelined ones wait in the connection's `pending`, see connection.py). It also:
 - once a second sweeps timeouts: idle keep-alive (KEEPALIVE_TIMEOUT), slow requests (REQUEST_TIMEOUT -> 408),
   clients that stopped reading (SEND_TIMEOUT); and during a graceful stop closes idle connections.
 Nothing here blocks except epoll.poll(), so slow or idle clients cost a dict entry, never a thread.
+Whatever handling one connection raises drops that connection (`drop`), never the thread (see stage.py).
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ from __future__ import annotations
 import select
 import socket
 import sys
-import threading
 import time
 
+from . import faults
 from .connection import MAX_PENDING, Connection
 from .logs import LOG
-from .metrics import LoopTimer, ThreadStats
+from .metrics import LoopTimer
 from .parser import RequestParser
 from .response import simple_response
-from .signals import block_in_this_thread
+from .stage import Stage, traceback_text
 
 
 def gil_enabled() -> bool:
@@ -40,21 +41,17 @@ _READ_EVENTS = select.EPOLLIN | select.EPOLLHUP | select.EPOLLERR | select.EPOLL
 _WRITE_EVENTS = select.EPOLLOUT | select.EPOLLHUP | select.EPOLLERR
 
 
-class ReadThread(threading.Thread):
+class ReadThread(Stage):
     def __init__(self, server) -> None:
-        super().__init__(name="read", daemon=True)
-        self.server = server
+        super().__init__(server, "read", "read", server.app_pool.__len__)
         self.epoll = select.epoll()
-        self.stats = ThreadStats("read", "read", queue_depth=server.app_pool.__len__)
         self.connections: dict[int, Connection] = {}
         self.running = True
         # Requests and resumed connections for the app pool, queued at the end of each epoll batch: waking an
         # app thread mid-batch would make it fight this thread for the GIL at every recv() of the batch.
         self.dispatch: list = []
 
-    def run(self) -> None:
-        self.stats.native_id = threading.get_native_id()
-        block_in_this_thread()  # signals go to the main thread (see signals.py)
+    def loop(self) -> None:
         server = self.server
         inbox = server.read_inbox
         inbox_fd = inbox.fd
@@ -71,6 +68,7 @@ class ReadThread(threading.Thread):
         app_threads = server.app_threads
         serialize = gil_enabled()
         next_kick = 0.0
+        fault_points = faults.ACTIVE
         while self.running:
             timer.waiting()
             timeout = 0.1 if server.draining else max(0.0, next_sweep - monotonic())
@@ -78,6 +76,8 @@ class ReadThread(threading.Thread):
                 timeout = pool.KICK_AFTER
             events = poll(timeout)
             timer.busy()
+            if fault_points:
+                faults.hit("read.loop")
             now = monotonic()
             for fd, mask in events:
                 conn = connections.get(fd)
@@ -85,10 +85,15 @@ class ReadThread(threading.Thread):
                     if fd == inbox_fd:
                         self.adopt(inbox.drain(), now)
                     continue
-                if mask & _WRITE_EVENTS and conn.parked:
-                    self.on_writable(conn)
-                if mask & _READ_EVENTS and not conn.eof:
-                    self.on_readable(conn, now)
+                try:
+                    if fault_points:
+                        faults.hit("read.event")
+                    if mask & _WRITE_EVENTS and conn.parked:
+                        self.on_writable(conn)
+                    if mask & _READ_EVENTS and not conn.eof:
+                        self.on_readable(conn, now)
+                except Exception:  # one connection's problem (or a bug it triggered): drop it, go on
+                    self.drop(conn, traceback_text())
             if self.dispatch:
                 wait = (
                     serialize and len(self.dispatch) >= SERIALIZE_MIN_BATCH and pool.service < SERIALIZE_BELOW
@@ -115,7 +120,6 @@ class ReadThread(threading.Thread):
             if now >= next_sweep or server.draining:
                 self.sweep(now)
                 next_sweep = now + 1.0
-        stats.state = "stopped"
 
     def adopt(self, accepted: list, now: float) -> None:
         settings = self.server.settings
@@ -127,7 +131,12 @@ class ReadThread(threading.Thread):
             conn = Connection(sock, addr, parser, self.epoll, now)
             self.connections[conn.fd] = conn
             with conn.lock:
-                conn.update_events()
+                if not conn.update_events():  # epoll refused it (ENOMEM, max_user_watches): nothing to read
+                    conn.eof = True
+                    conn.busy = True  # claimed for closing
+            if conn.eof:
+                self.stats.errors += 1
+                self.server.close_inbox.put(conn)
 
     def on_readable(self, conn: Connection, now: float) -> None:
         try:
@@ -141,9 +150,13 @@ class ReadThread(threading.Thread):
             return
         self.stats.bytes_in += len(data)
         parser = conn.parser
-        if parser.idle:
-            conn.last_active = now  # the request clock starts with its first byte
+        was_idle = parser.idle
         requests = parser.feed(data)
+        if was_idle and not parser.idle:
+            # The request clock (REQUEST_TIMEOUT) starts with a request's first byte. Empty lines before a
+            # request (RFC 9112 2.2) leave the parser idle and the keep-alive clock running: a client that
+            # sends a bare CRLF every second must not hold its connection forever.
+            conn.last_active = now
         if parser.continue_needed:
             parser.continue_needed = False
             if not conn.busy:  # otherwise a response is on the wire; the client sends the body anyway
@@ -177,8 +190,9 @@ class ReadThread(threading.Thread):
         if first is not None:
             self.dispatch.append(first)
 
-    def on_eof(self, conn: Connection) -> None:
-        """The client closed its side (or reset): close now if idle, else after the current response."""
+    def on_eof(self, conn: Connection) -> bool:
+        """The client closed its side (or reset): close now if idle, else after the current response.
+        True if the connection was idle (and is now on its way to the close thread)."""
         with conn.lock:
             conn.eof = True
             conn.update_events()
@@ -187,6 +201,22 @@ class ReadThread(threading.Thread):
                 conn.busy = True  # claimed for closing
         if idle:
             self.server.close_inbox.put(conn)
+        return idle
+
+    def drop(self, conn: Connection, traceback: str) -> None:
+        """Handling this connection raised: log it, answer 500 if no response is under way, and close it as
+        if the client had gone (the app thread owning a response closes it when that response is done)."""
+        self.stats.errors += 1
+        LOG.error(
+            "internal error in the read thread on a connection from %s (dropped):\n%s",
+            conn.addr[0],
+            traceback.rstrip(),
+        )
+        try:
+            if self.on_eof(conn):
+                conn.sock.send(simple_response(500, "500 Internal Server Error (see the server log)"))
+        except Exception:  # the connection is gone anyway; the thread must go on
+            pass
 
     def on_writable(self, conn: Connection) -> None:
         with conn.lock:
@@ -197,52 +227,48 @@ class ReadThread(threading.Thread):
         self.dispatch.append(conn)
 
     def sweep(self, now: float) -> None:
-        server = self.server
-        settings = server.settings
-        draining = server.draining
-        keepalive = settings.keepalive_timeout
-        request_timeout = settings.request_timeout
-        send_timeout = settings.send_timeout
+        settings = self.server.settings
+        draining = self.server.draining
         connections = self.connections
         for fd, conn in list(connections.items()):
             if conn.closed or conn.closing:
                 if conn.closed and connections.get(fd) is conn:
                     del connections[fd]
                 continue
-            if conn.busy:
-                if not conn.parked:
-                    continue
-                if now - conn.parked_since <= send_timeout:
-                    if now - conn.parked_since < 0.5:
-                        continue
+            try:
+                self.check_clocks(conn, now, settings, draining)
+            except Exception:
+                self.drop(conn, traceback_text())
+
+    def check_clocks(self, conn: Connection, now: float, settings, draining: bool) -> None:
+        """One connection's timeouts: a parked response (SEND_TIMEOUT), an idle keep-alive connection
+        (KEEPALIVE_TIMEOUT, or at once while stopping), a request that takes too long to arrive (408)."""
+        if conn.busy:
+            if not conn.parked:
+                return
+            send_timeout = settings.send_timeout
+            if now - conn.parked_since <= send_timeout:
+                if now - conn.parked_since >= 0.5:
                     # Safety net against a missed EPOLLOUT wake-up (peers with tiny receive windows stall
                     # in TCP zero-window probing): retry a parked send once a second.
                     self.on_writable(conn)
-                else:
-                    LOG.info(
-                        "closing %s: client did not read for SEND_TIMEOUT (%s s)", conn.addr[0], send_timeout
-                    )
-                    self.stats.errors += 1
-                    try:  # makes the parked send fail, so the app thread cleans the response up
-                        conn.sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                continue
-            parser = conn.parser
-            idle_for = now - conn.last_active
-            if parser.idle:
-                if draining or idle_for >= keepalive:
-                    self.close_idle(conn, None)
-            elif idle_for >= request_timeout:
-                self.stats.errors += 1
-                self.close_idle(
-                    conn,
-                    simple_response(
-                        408,
-                        "408 Request Timeout: the request took longer than "
-                        f"REQUEST_TIMEOUT ({request_timeout} s)",
-                    ),
-                )
+                return
+            LOG.info("closing %s: client did not read for SEND_TIMEOUT (%s s)", conn.addr[0], send_timeout)
+            self.stats.errors += 1
+            try:  # makes the parked send fail, so the app thread cleans the response up
+                conn.sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        idle_for = now - conn.last_active
+        if conn.parser.idle:
+            if draining or idle_for >= settings.keepalive_timeout:
+                self.close_idle(conn, None)
+        elif idle_for >= settings.request_timeout:
+            self.stats.errors += 1
+            limit = settings.request_timeout
+            message = f"408 Request Timeout: the request took longer than REQUEST_TIMEOUT ({limit} s)"
+            self.close_idle(conn, simple_response(408, message))
 
     def close_idle(self, conn: Connection, goodbye: bytes | None) -> None:
         with conn.lock:

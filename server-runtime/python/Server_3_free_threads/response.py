@@ -13,6 +13,7 @@ OS: it waits for the socket in the calling app thread (bounded by SEND_TIMEOUT).
 from __future__ import annotations
 
 import os
+import re
 import select
 import time
 
@@ -62,12 +63,22 @@ def status_line(status: str) -> bytes:
 
 
 _STATUS_CODES: dict[str, int] = {}  # status strings already validated -> their code (apps repeat a few)
+# RFC 9110/9112: status-code SP reason-phrase, the reason being HTAB / SP / VCHAR / obs-text: no CR, LF or
+# other control characters, so an app cannot put a header (or a second response) on the wire through it.
+_STATUS = re.compile(r"[1-9][0-9]{2} [\t\x20-\x7e\x80-\xff]*")
+# Header names are tokens; values are field-vchars with SP/HTAB inside (no CR, LF, NUL or other controls).
+_HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
+_MAX_LENGTH_DIGITS = 18  # a Content-Length from the app longer than this is not a length we can send
 
 
 def _status_code(status) -> int:
     """Validates a WSGI status string and returns its code (remembered for the next time)."""
-    if type(status) is not str or len(status) < 4 or not status[:3].isdigit() or status[3] != " ":
-        raise ValueError(f"WSGI status must be a str like '200 OK', got {status!r}")
+    if type(status) is not str or _STATUS.fullmatch(status) is None:
+        raise ValueError(
+            f"WSGI status must be a str like '200 OK' (3 digits, a space, a reason without control "
+            f"characters), got {(status[:100] if type(status) is str else status)!r}"
+        )
     code = int(status[:3])
     if len(_STATUS_CODES) < 1024:
         _STATUS_CODES[status] = code
@@ -222,21 +233,26 @@ class Response:
             name, value = header
             if type(name) is not str or type(value) is not str:
                 raise TypeError(f"WSGI header names and values must be str, got {header!r}")
+            if _HEADER_NAME.fullmatch(name) is None:
+                raise ValueError(f"invalid response header name {name[:100]!r} from the app (RFC 9110 token)")
+            if _HEADER_VALUE.fullmatch(value) is None:
+                raise ValueError(
+                    f"response header {name!r} has control characters (CR, LF, NUL, ...) in its value "
+                    f"{value[:100]!r} (header injection?)"
+                )
             lower = name.lower()
             if lower == "content-length":
-                if not (value.isascii() and value.isdigit()):
-                    raise ValueError(f"invalid Content-Length {value!r} from the app")
-                content_length = int(value)
+                digits = value.lstrip("0") or "0"
+                if not (value.isascii() and value.isdigit()) or len(digits) > _MAX_LENGTH_DIGITS:
+                    raise ValueError(f"invalid Content-Length {value[:100]!r} from the app")
+                content_length = int(digits)
             elif lower in _HOP_BY_HOP or lower == "transfer-encoding":
                 if lower == "connection" and value.lower() == "close":
                     close = True
                     continue
                 raise ValueError(f"the app set the hop-by-hop header {name!r}; the server handles it")
             lines.append(f"{name}: {value}\r\n")
-        text = "".join(lines)
-        if text.count("\n") != len(lines) or text.count("\r") != len(lines):
-            raise ValueError("a response header contains CR or LF (header injection)")
-        return text.encode("latin-1"), content_length, close
+        return "".join(lines).encode("latin-1"), content_length, close
 
     def _queue_head(self) -> None:
         head = self._build_head()

@@ -9,6 +9,10 @@ in-flight requests finish while idle keep-alive connections are closed, and exit
 left or SHUTDOWN_TIMEOUT has passed. SIGHUP: re-read the config and re-import the app; requests already
 running finish with the old app; a broken config or app keeps the old one running (and says why).
 Signals are only noted by their handlers; the main thread does the work, woken through an eventfd.
+
+A stage that dies ends the process with EXIT_STAGE_DIED (see stage.py): `stage_died` logs the cause and
+tells the supervisor, and the main thread checks every second that every stage is alive (`watch_stages`).
+`health()` says whether every stage runs and none is stuck; the snapshot and STATS /health publish it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import time
 from . import app_loader
 from .accept_thread import AcceptThread
 from .app_thread import AppThread
+from .cli import EXIT_STAGE_DIED
 from .close_thread import CloseThread
 from .handoff import AppPool, Inbox, Wakeup
 from .logs import LOG, AccessLog
@@ -42,6 +47,31 @@ def python_version() -> str:
 
 class AddressInUse(Exception):
     pass
+
+
+# Descriptors kept for the server's own files (listener, epolls, eventfds, pipes, logs, STATS, the app's own
+# files and temporary files of large bodies) when MAX_CONNECTIONS is derived from the open-file limit.
+def descriptor_reserve(limit: int) -> int:
+    return max(16, min(64, limit // 4))
+
+
+def connection_limit(configured: int) -> tuple[int, int | None]:
+    """(connections the server may hold, the open-file limit when it lowered MAX_CONNECTIONS, else None).
+    Every connection is a descriptor: past RLIMIT_NOFILE accept() fails with EMFILE, and so would the
+    temporary file of a large body or the app's own files, so the limit leaves a reserve for those."""
+    import resource
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return configured, None
+    usable = max(1, soft - descriptor_reserve(soft))
+    if configured <= usable:
+        return configured, None
+    return usable, soft
+
+
+# An accept/read/close thread busy this long without waiting again is reported stuck (tests shorten it).
+STUCK_SECONDS = float(os.environ.get("SERVER3_STUCK_SECONDS", "10"))
 
 
 def bind_listener(host: str, port: int, backlog: int, reuse_port: bool = False) -> socket.socket:
@@ -92,6 +122,7 @@ class Server:
         self.workers = workers
         self.host, self.port = listener.getsockname()[:2]
         self.metrics_on = bool(settings.metrics)
+        self.max_connections = self.settle_connection_limit(settings)
         # Read per request by the app threads: a plain attribute (Settings goes through __getattr__).
         self.send_timeout = settings.send_timeout
         self.access_log = AccessLog(settings.access_log)
@@ -105,6 +136,8 @@ class Server:
         self._stop_requested = False
         self._reload_requested = False
         self._all_closed = threading.Event()
+        self._stopping = False
+        self._watch: dict[str, tuple[int, float]] = {}  # thread name -> (wake-ups seen, since when)
         self.accept_thread = AcceptThread(self, listener)
         self.read_thread = ReadThread(self)
         self.app_threads = [AppThread(self, i + 1) for i in range(settings.app_threads)]
@@ -119,6 +152,25 @@ class Server:
     def start(self) -> None:
         for thread in self.threads:
             thread.start()
+
+    @staticmethod
+    def settle_connection_limit(settings) -> int:
+        from .config import FIELDS
+
+        limit, nofile = connection_limit(settings.max_connections)
+        if nofile is not None:
+            # The default is lowered quietly (an info line); a value the user chose, with a warning.
+            say = (
+                LOG.info if settings.max_connections == FIELDS["MAX_CONNECTIONS"]["default"] else LOG.warning
+            )
+            say(
+                "MAX_CONNECTIONS %d is more than the open-file limit (ulimit -n = %d) allows: using %d "
+                "(raise the limit, e.g. LimitNOFILE= in a systemd unit, to hold more connections)",
+                settings.max_connections,
+                nofile,
+                limit,
+            )
+        return limit
 
     def connections_open(self) -> int:
         return self.accept_thread.accepted - self.close_thread.closed_count
@@ -137,7 +189,64 @@ class Server:
             self.worker,
             self.accept_thread.accepted,
             self.close_thread.closed_count,
+            self.health(),
         )
+
+    # ---- health: every stage alive and none stuck ----
+
+    def health(self) -> dict:
+        """{"status": "ok" | "failing", "problems": [one line each]}: for STATS /health and the views."""
+        problems = []
+        for thread in self.threads:
+            state = thread.stats.state
+            if state == "dead" or (not thread.is_alive() and state != "stopped" and thread.ident is not None):
+                problems.append(f"the {thread.name} thread is not running")
+            elif thread.stats.role != "app" and state == "busy":
+                seen = self._watch.get(thread.name)
+                if seen is not None and time.monotonic() - seen[1] >= STUCK_SECONDS:
+                    problems.append(
+                        f"the {thread.name} thread is stuck (busy for {STUCK_SECONDS:.0f} s or more)"
+                    )
+        return {"status": "failing" if problems else "ok", "problems": problems}
+
+    def watch_stages(self) -> None:
+        """Main thread, every second: a stage whose thread ended while the server was not stopping is a dead
+        stage (ends the process); a stage that has been busy without waiting again is noted for health()."""
+        now = time.monotonic()
+        for thread in self.threads:
+            if not thread.is_alive() and not self._stopping and thread.stats.state != "dead":
+                self.stage_died(thread.name, "the thread ended although the server was not stopping")
+            wakeups = thread.stats.wakeups
+            seen = self._watch.get(thread.name)
+            if seen is None or seen[0] != wakeups or thread.stats.state != "busy":
+                self._watch[thread.name] = (wakeups, now)
+
+    def stage_died(self, name: str, traceback_text: str) -> None:
+        """A pipeline thread cannot go on: say which and why, then end the process (see stage.py). Called from
+        the dying thread; never returns. A timer guarantees the exit within a second even if the log or the
+        control channel blocks."""
+        deadline = threading.Thread(target=_exit_after, args=(1.0,), name="exit", daemon=True)
+        deadline.start()
+        lines = traceback_text.strip().splitlines()
+        cause = lines[-1] if lines else "unknown error"
+        message = (
+            f"the {name} thread died ({cause}); the server cannot serve without it: "
+            f"exiting with code {EXIT_STAGE_DIED} so that it is restarted"
+        )
+        try:
+            LOG.error("%s\n%s", message, traceback_text.rstrip())
+            if self.control is not None:
+                self.control.send(
+                    {
+                        "type": "error",
+                        "kind": "stage-died",
+                        "message": message,
+                        "thread": name,
+                        "traceback": traceback_text,
+                    }
+                )
+        finally:
+            os._exit(EXIT_STAGE_DIED)
 
     @property
     def url(self) -> str:
@@ -176,6 +285,7 @@ class Server:
 
     def request_stop(self) -> None:
         self._stop_requested = True
+        self._stopping = True
         self._main_wakeup.wake()
 
     def request_reload(self) -> None:
@@ -189,15 +299,21 @@ class Server:
         poller.register(self._main_wakeup.fd, select.POLLIN)
         poller.register(signal_wakeup.fd, select.POLLIN)
         while not self._stop_requested:
-            poller.poll()
+            poller.poll(1000)  # at least once a second: watch_stages
             signal_wakeup.drain()  # the Python handlers have run by now
             self._main_wakeup.consume()
+            self.watch_stages()
             if self._reload_requested and not self._stop_requested:
                 self._reload_requested = False
-                self.reload()
+                try:
+                    self.reload()
+                except Exception as error:  # whatever the new config or app does, the old one keeps serving
+                    LOG.error("reload failed, keeping the running config and app: %s", error)
+                    self._send_error("other", f"reload failed: {error}")
         return self.stop()
 
     def stop(self) -> int:
+        self._stopping = True
         settings = self.settings
         LOG.info("stopping: no new connections; in-flight requests get up to %s s", settings.shutdown_timeout)
         if self.control is not None:
@@ -262,6 +378,7 @@ class Server:
         if settings.app_threads != len(self.app_threads) or settings.workers != self.settings.workers:
             LOG.warning("reload: APP_THREADS/WORKERS changes take effect after a restart")
         self.settings = settings
+        self.max_connections = self.settle_connection_limit(settings)
         self.send_timeout = settings.send_timeout
         self.app = app
         self.access_log.fmt = settings.access_log
@@ -280,3 +397,8 @@ class Server:
             message_dict["file"] = file
             message_dict["line"] = line
         self.control.send(message_dict)
+
+
+def _exit_after(seconds: float) -> None:
+    time.sleep(seconds)
+    os._exit(EXIT_STAGE_DIED)

@@ -135,6 +135,7 @@ def run(args, control) -> int:
     if control is not None:
         control.snapshot = server.snapshot
         control.on_eof = server.request_stop
+        control.on_fatal = lambda text: server.stage_died("control", text)
     server.install_signal_handlers()
     server.start()
     if settings.stats and not is_worker:  # with WORKERS>1 the master serves STATS for all

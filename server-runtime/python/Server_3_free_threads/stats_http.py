@@ -1,7 +1,8 @@
 """The optional STATS endpoint (STATS=host:port): GET /stats gives a JSON list of metrics snapshots (one per
-worker process), GET /metrics the same in Prometheus text format. It runs on its own small thread (stdlib
-http.server), apart from the request pipeline, so scraping never competes with client traffic for the
-pipeline's threads."""
+worker process), GET /metrics the same in Prometheus text format, GET /health 200 when every pipeline stage
+of every worker runs (503 with the problems otherwise: for load balancers' and Kubernetes' probes). It runs
+on its own small thread (stdlib http.server), apart from the request pipeline, so scraping never competes
+with client traffic for the pipeline's threads."""
 
 from __future__ import annotations
 
@@ -33,6 +34,19 @@ def parse_address(address: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
+def health_report(snapshots: list[dict]) -> dict:
+    """ok when every worker reported and all its stages run; the problems of each worker otherwise."""
+    if not snapshots:
+        return {"status": "failing", "problems": ["no worker has reported yet"]}
+    problems = []
+    for snap in snapshots:
+        health = snap.get("health") or {}
+        prefix = f"worker {snap.get('worker', 0)}: " if len(snapshots) > 1 else ""
+        if health.get("status", "ok") != "ok":
+            problems += [prefix + p for p in health.get("problems", [])] or [prefix + "failing"]
+    return {"status": "failing" if problems else "ok", "problems": problems, "workers": len(snapshots)}
+
+
 class StatsServer:
     def __init__(self, address: str, snapshots) -> None:
         """`snapshots` is a callable returning the list of snapshot dicts to publish."""
@@ -49,15 +63,19 @@ class StatsServer:
                 elif path == "/metrics":
                     body = "".join(prometheus_text(s) for s in snapshots()).encode()
                     kind = "text/plain; version=0.0.4; charset=utf-8"
-                else:
-                    body = b"Server 3 stats: GET /stats (JSON) or /metrics (Prometheus)\n"
-                    self.send_response(404)
-                    self.send_header("Content-Type", "text/plain")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
+                elif path in ("/health", "/healthz"):
+                    report = health_report(snapshots())
+                    body = json.dumps(report).encode()
+                    self.reply(200 if report["status"] == "ok" else 503, body, "application/json")
                     return
-                self.send_response(200)
+                else:
+                    body = b"Server 3 stats: GET /stats (JSON), /metrics (Prometheus) or /health\n"
+                    self.reply(404, body, "text/plain")
+                    return
+                self.reply(200, body, kind)
+
+            def reply(self, status: int, body: bytes, kind: str) -> None:
+                self.send_response(status)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "no-store")

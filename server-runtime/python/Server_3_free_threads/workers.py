@@ -188,6 +188,7 @@ class Master:
         if self.control is not None:
             self.control.on_line = self.forward_command
             self.control.on_eof = self.request_stop
+            self.control.on_fatal = _control_failed
         for worker in self.workers:
             self.spawn(worker)
         code = self.loop()
@@ -291,6 +292,15 @@ class Master:
                 worker.sock.close()
         self.reserved.close()
         LOG.info("master stopped")
+
+
+def _control_failed(text: str) -> None:
+    """The master's control channel thread failed: without it the master would outlive its supervisor. Its
+    workers see their channels close when it exits, and stop."""
+    from .cli import EXIT_STAGE_DIED
+
+    LOG.error("the control channel thread died; exiting with code %d:\n%s", EXIT_STAGE_DIED, text.rstrip())
+    os._exit(EXIT_STAGE_DIED)
 
 
 def run_master(args, settings, config_path, port, control) -> int:

@@ -47,6 +47,7 @@ class RunningServer:
         self.messages: list[dict] = []
         self._pending = b""
         self.ready: dict = {}
+        self.stopping = False  # a stop was asked for: the end-of-test serving check does not apply
         self.port = 0
         self.host = "127.0.0.1"
 
@@ -75,6 +76,35 @@ class RunningServer:
 
     def send_command(self, message: dict) -> None:
         self.control.sendall((json.dumps(message) + "\n").encode())
+
+    def snapshot(self, timeout: float = 10.0) -> dict:
+        """One metrics snapshot over the control channel (asking starts a stream: it is stopped again)."""
+        self.send_command({"cmd": "metrics", "intervalMs": 60000})
+        try:
+            return self.read_message(timeout, want="metrics")
+        finally:
+            self.send_command({"cmd": "metrics", "intervalMs": 0})
+
+    def assert_serving(self, timeout: float = 10.0) -> None:
+        """The server is alive AND serving: a fresh connection gets an HTTP response and every stage runs.
+        Every fixture checks this when its test is done, so no test can leave a half-dead server behind."""
+        assert self.proc.poll() is None, (
+            f"the server exited with {self.proc.returncode}:\n{self.stderr()[-3000:]}"
+        )
+        sock = socket.create_connection((self.host, self.port), timeout=timeout)
+        try:
+            sock.sendall(b"GET /__alive__ HTTP/1.1\r\nHost: check\r\nConnection: close\r\n\r\n")
+            head = sock.recv(12)
+        except OSError as error:
+            raise AssertionError(f"the server does not answer ({error}):\n{self.stderr()[-3000:]}") from None
+        finally:
+            sock.close()
+        assert head.startswith(b"HTTP/1.1 "), (head, self.stderr()[-3000:])
+        if self.ready.get("workers", 1) > 1:
+            return  # the master relays metrics only while streaming; its workers were just checked by the GET
+        snap = self.snapshot(timeout)
+        dead = [t["name"] for t in snap["threads"] if t["state"] == "dead"]
+        assert not dead and snap["health"]["status"] == "ok", (snap["health"], dead)
 
     # ---- clients ----
 
@@ -111,7 +141,22 @@ class RunningServer:
             return ""
 
     def signal(self, signum: int) -> None:
+        if signum in (signal.SIGTERM, signal.SIGINT, signal.SIGKILL):
+            self.stopping = True
         self.proc.send_signal(signum)
+
+    def close(self) -> None:
+        """End of a fixture: check it was left serving (see check_left_serving), then kill it."""
+        try:
+            self.check_left_serving()
+        finally:
+            self.kill()
+
+    def check_left_serving(self) -> None:
+        """At the end of a test: a server that is still running must still be serving (see assert_serving)."""
+        if self.stopping or self.proc.poll() is not None or self.control.fileno() == -1:
+            return
+        self.assert_serving()
 
     def wait(self, timeout: float = 15.0) -> int:
         return self.proc.wait(timeout)
@@ -131,8 +176,31 @@ class RunningServer:
         self.control.close()
 
 
-def launch(workdir: Path, logs: Path, args: list[str], env: dict | None = None, control: bool = True):
-    """Starts the runtime; returns (Popen, our end of the control socketpair or None)."""
+def _limits_setter(rlimits: dict | None):
+    """A preexec_fn that sets resource limits ({resource.RLIMIT_NOFILE: 128, ...}) in the child only."""
+    if not rlimits:
+        return None
+
+    def set_limits() -> None:
+        import resource
+
+        for which, value in rlimits.items():
+            _soft, hard = resource.getrlimit(which)
+            resource.setrlimit(which, (value, hard))
+
+    return set_limits
+
+
+def launch(
+    workdir: Path,
+    logs: Path,
+    args: list[str],
+    env: dict | None = None,
+    control: bool = True,
+    rlimits: dict | None = None,
+):
+    """Starts the runtime; returns (Popen, our end of the control socketpair or None). `rlimits`: resource
+    limits for the server process only (e.g. {resource.RLIMIT_NOFILE: 128}, as `ulimit -n 128` would)."""
     logs.mkdir(parents=True, exist_ok=True)
     ours = theirs = None
     pass_fds: tuple = ()
@@ -150,6 +218,7 @@ def launch(workdir: Path, logs: Path, args: list[str], env: dict | None = None, 
             stderr=err,
             pass_fds=pass_fds,
             start_new_session=True,
+            preexec_fn=_limits_setter(rlimits),
         )
     if theirs is not None:
         theirs.close()
@@ -164,18 +233,25 @@ def start_server(
     env: dict | None = None,
     args: tuple = (),
     name: str = "server",
+    rlimits: dict | None = None,
 ) -> RunningServer:
     """Writes a config (BASE_CONFIG + APP + `config`), starts the server and waits for its ready line."""
     config_path = tmp_path / f"{name}.config"
     config_path.write_text(BASE_CONFIG + f"APP={app}\n" + config)
-    return serve_config(config_path, workdir, tmp_path / f"{name}-logs", env, args)
+    return serve_config(config_path, workdir, tmp_path / f"{name}-logs", env, args, rlimits)
 
 
 def serve_config(
-    config_path: Path, workdir: Path, logs: Path, env: dict | None = None, args: tuple = ()
+    config_path: Path,
+    workdir: Path,
+    logs: Path,
+    env: dict | None = None,
+    args: tuple = (),
+    rlimits: dict | None = None,
 ) -> RunningServer:
     """Starts the server on an existing config file, in `workdir`, and waits for its ready line."""
-    proc, control = launch(workdir, logs, ["--config", str(config_path), "--port", "0", *args], env)
+    args = ["--config", str(config_path), "--port", "0", *args]
+    proc, control = launch(workdir, logs, args, env, rlimits=rlimits)
     server = RunningServer(proc, control, workdir, logs)
     server.config_path = config_path
     try:
@@ -198,8 +274,12 @@ def server_factory(tmp_path):
         return server
 
     yield factory
-    for server in servers:
-        server.kill()
+    try:
+        for server in servers:
+            server.check_left_serving()
+    finally:
+        for server in servers:
+            server.kill()
 
 
 @pytest.fixture(scope="module")
@@ -208,8 +288,15 @@ def basic_server(tmp_path_factory):
     tmp_path = tmp_path_factory.mktemp("basic")
     server = start_server(tmp_path, app="apps.basic", config="APP_THREADS=4\nKEEPALIVE_TIMEOUT=5\n")
     yield server
-    server.kill()
+    server.close()
     assert "WSGIWarning" not in server.stderr(), server.stderr()
+
+
+def free_port() -> int:
+    """A port free right now on 127.0.0.1 (for STATS and other addresses a test must name up front)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def recv_until_closed(sock: socket.socket, limit: int = 1 << 24) -> bytes:
@@ -259,3 +346,11 @@ class ResponseReader:
 def read_response(sock: socket.socket, method: str = "GET") -> tuple[int, dict, bytes]:
     """One response from a raw socket (use ResponseReader to read several from the same socket)."""
     return ResponseReader(sock).read(method)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """The fuzzing suites' case counts (the closing figure of a run: how much was fuzzed)."""
+    fuzzing = sys.modules.get("fuzzing")
+    if fuzzing is not None and any(fuzzing.CASES.values()):
+        counts = ", ".join(f"{n} {name} cases" for name, n in fuzzing.CASES.items())
+        terminalreporter.write_line(f"fuzzing: {counts}, 0 failures unless reported above")

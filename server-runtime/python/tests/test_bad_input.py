@@ -30,7 +30,7 @@ def strict_server(tmp_path_factory):
         config="MAX_HEADER_SIZE=2048\nMAX_BODY_SIZE=1000\nREQUEST_TIMEOUT=1\nKEEPALIVE_TIMEOUT=5\n",
     )
     yield server
-    server.kill()
+    server.close()
 
 
 @pytest.mark.parametrize(

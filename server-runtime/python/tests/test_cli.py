@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from conftest import REPO_DIR, launch, server_env, start_server
+from conftest import REPO_DIR, free_port, launch, server_env, start_server
 
 
 def run_cli(args, cwd, timeout=20):
@@ -23,12 +23,6 @@ def run_cli(args, cwd, timeout=20):
         stdin=subprocess.DEVNULL,
         timeout=timeout,
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_port(port, proc, timeout=10):

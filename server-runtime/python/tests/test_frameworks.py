@@ -36,7 +36,7 @@ def framework_server(request, tmp_path_factory):
         server = start_server(tmp_path_factory.mktemp("django"), app="apps.djangoproj.wsgi")
     server.framework = request.param
     yield server
-    server.kill()
+    server.close()
 
 
 def test_index(framework_server):

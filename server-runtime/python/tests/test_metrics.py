@@ -7,6 +7,7 @@ import socket
 import time
 
 import pytest
+from conftest import free_port
 
 THREAD_KEYS = {
     "name",
@@ -19,12 +20,6 @@ THREAD_KEYS = {
     "errors",
     "cpuSeconds",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def check_shape(snap):

@@ -1,0 +1,58 @@
+"""What the four pipeline threads (accept, read, app, close) share: how a stage runs its loop, and what
+happens when something goes wrong in it.
+
+Each stage is one thread (APP_THREADS of them for the app stage), and a stage that stops running stops all
+serving while the process stays up and the port keeps accepting: the worst outcome, a half-dead server. So
+failures are contained at two levels:
+
+1. Inside each loop, the handling of one connection or one request is guarded (`except Exception`): the
+   thread logs the traceback, answers or drops that connection and goes on. What one client sends, one app
+   raises or one exhausted resource (no descriptors, no temp space) costs that connection, never the stage.
+2. Around the loop, `Stage.run` catches whatever still escapes (a bug in the loop itself, MemoryError between
+   two items, an injected fault): the stage is marked dead and `Server.stage_died` ends the process at once
+   with EXIT_STAGE_DIED and a last log line naming the thread and the cause, so whoever runs it (the editor's
+   supervisor, systemd, Kubernetes, the WORKERS master) starts a fresh one. Never a silent half-dead server.
+
+The main thread also checks every second that each stage's thread is alive (see Server.watch_stages).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .metrics import ThreadStats
+from .signals import block_in_this_thread
+
+
+def traceback_text() -> str:
+    """The exception being handled, formatted; traceback is imported on the first error (idle memory)."""
+    import traceback
+
+    return traceback.format_exc()
+
+
+class Stage(threading.Thread):
+    """A pipeline thread: subclasses implement `loop()` (returns when the stage is told to stop) and
+    `stop()`. `stats` is the thread's own metrics record."""
+
+    def __init__(self, server, name: str, role: str, queue_depth) -> None:
+        super().__init__(name=name, daemon=True)
+        self.server = server
+        self.stats = ThreadStats(name, role, queue_depth=queue_depth)
+
+    def run(self) -> None:
+        self.stats.native_id = threading.get_native_id()
+        block_in_this_thread()  # signals go to the main thread (see signals.py)
+        try:
+            self.loop()
+        except BaseException:  # anything that escapes the loop ends the stage: see above
+            self.stats.state = "dead"
+            self.server.stage_died(self.name, traceback_text())
+            return
+        self.stats.state = "stopped"
+
+    def loop(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError

@@ -1,0 +1,99 @@
+"""Chaos: a fault injected into each stage in turn (SERVER3_FAULTS, see Server_3_free_threads/faults.py).
+
+- A fault inside the handling of one connection (accept.item, read.event, app.task, close.item) costs that
+  connection only: the server goes on serving, the connection is not leaked, the cause is logged.
+- A fault in a stage's own loop (accept.loop, read.loop, app.loop, close.loop, control.loop) kills that
+  stage: the process must then exit with code 5 within a second, say which thread died and why on stderr and
+  on the control channel. Never alive-but-not-serving.
+"""
+
+import socket
+import time
+
+import pytest
+from conftest import BASE_CONFIG, TESTS_DIR, RunningServer, launch
+
+EXIT_STAGE_DIED = 5
+CONFIG = BASE_CONFIG + "APP=apps.hostile\nAPP_THREADS=1\n"
+THREAD_OF = {
+    "accept.loop": "accept",
+    "read.loop": "read",
+    "app.loop": "app-1",
+    "close.loop": "close",
+    "control.loop": "control",
+}
+
+
+def poke(host: str, port: int) -> None:
+    """One request on a fresh connection, whatever happens to it (the server may be dying)."""
+    try:
+        with socket.create_connection((host, port), timeout=2) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+            sock.recv(100)
+    except OSError:
+        pass
+
+
+@pytest.mark.parametrize("kind", ["RuntimeError", "MemoryError", "SystemExit", "KeyboardInterrupt"])
+@pytest.mark.parametrize("point", sorted(THREAD_OF))
+def test_a_fault_that_kills_a_stage_ends_the_process_within_a_second(tmp_path, point, kind):
+    config = tmp_path / "chaos.config"
+    config.write_text(CONFIG)
+    # app.loop is passed once when the thread starts: @2 is after its first request.
+    fault = f"{point}:{kind}@{2 if point == 'app.loop' else 1}"
+    logs = tmp_path / "logs"
+    proc, control = launch(
+        TESTS_DIR, logs, ["--config", str(config), "--port", "0"], {"SERVER3_FAULTS": fault}
+    )
+    server = RunningServer(proc, control, TESTS_DIR, logs)
+    try:
+        ready = server.read_message(15, want="ready")
+        died = None
+        deadline = time.monotonic() + 20
+        while died is None and time.monotonic() < deadline:
+            poke("127.0.0.1", ready["port"])
+            try:
+                died = server.read_message(0.2, want="error")
+            except (TimeoutError, EOFError):
+                if proc.poll() is not None:
+                    break
+        assert died is not None, f"no stage-died message; stderr:\n{server.stderr()}"
+        noticed = time.monotonic()
+        code = proc.wait(5)
+        # The bound is the point of the test (a dead stage must not leave the process up), so it is checked;
+        # the message is sent just before os._exit, so the exit normally follows within milliseconds.
+        assert time.monotonic() - noticed < 1.0
+        assert code == EXIT_STAGE_DIED
+        thread = THREAD_OF[point]
+        assert died["kind"] == "stage-died" and died["thread"] == thread, died
+        assert f"fault injected at {point}" in died["traceback"]
+        last = server.stderr().strip().splitlines()
+        died_lines = [line for line in last if f"the {thread} thread died" in line]
+        assert died_lines and "exiting with code 5" in died_lines[0], server.stderr()
+    finally:
+        server.kill()
+
+
+@pytest.mark.parametrize("point", ["accept.item", "read.event", "app.task", "close.item"])
+def test_a_fault_in_one_connection_costs_only_that_connection(server_factory, point):
+    server = server_factory(app="apps.hostile", env={"SERVER3_FAULTS": f"{point}@2"})
+    answered = 0
+    for _ in range(10):
+        sock = server.raw_socket(timeout=5)
+        try:
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+            answered += data.startswith(b"HTTP/1.1 200 ")
+        except OSError:
+            pass
+        finally:
+            sock.close()
+    assert answered >= 9, server.stderr()  # one connection may be lost, never the server
+    assert "fault injected at " + point in server.stderr()
+    deadline = time.monotonic() + 10
+    while (open_now := server.snapshot()["totals"]["connectionsOpen"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert open_now == 0  # the dropped connection was closed and counted, not leaked
+    # (the fixture then checks every stage still runs and a new client is served)
