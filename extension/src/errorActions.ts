@@ -62,7 +62,7 @@ export async function showServerError(
       const choice = await vscode.window.showErrorMessage(
         `Server 3 (${name}): ${error.message}`,
         'Show Logs',
-        ...(error.kind === 'crashed' ? ['Restart'] : []),
+        ...(error.kind === 'crashed' || error.kind === 'stage-died' ? ['Restart'] : []),
       );
       if (choice === 'Show Logs') ctx.output.show();
       else if (choice === 'Restart') await vscode.commands.executeCommand('server3.restart', info.id);

@@ -32,6 +32,8 @@ export interface RatesPoint {
   connectionsOpen: number;
   requests: number;
   errors5xx: number;
+  /** What the runtime's health check found wrong (a dead or stuck stage); empty when healthy. */
+  problems: string[];
   threads: ThreadRates[];
 }
 
@@ -79,6 +81,7 @@ export function computeRates(current: MetricsSnapshot, previous?: MetricsSnapsho
     connectionsOpen: current.totals.connectionsOpen,
     requests: current.totals.requests,
     errors5xx: current.totals.status['5xx'],
+    problems: current.health?.status === 'failing' ? current.health.problems : [],
     threads: current.threads.map((t) => {
       const before = prevThreads.get(t.name);
       return {

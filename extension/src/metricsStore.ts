@@ -11,6 +11,8 @@ import { computeRates, type RatesPoint } from './metricsMath';
 export interface ServerRates extends ServerTotals {
   /** One entry per worker process (usually one). */
   workers: RatesPoint[];
+  /** Health problems of every worker ("worker 1: the read thread is stuck ..." with several). */
+  problems: string[];
 }
 
 export class MetricsStore implements vscode.Disposable {
@@ -56,6 +58,9 @@ export class MetricsStore implements vscode.Disposable {
       connectionsOpen: sum((p) => p.connectionsOpen),
       requests: sum((p) => p.requests),
       workers,
+      problems: workers.flatMap((p) =>
+        p.problems.map((problem) => (workers.length > 1 ? `worker ${p.worker}: ${problem}` : problem)),
+      ),
     };
   }
 

@@ -11,6 +11,9 @@
  *    id `server3.thread:<config uri>:<worker>:<name>`, description "busy|waiting · N/s · B% busy · q D · cpu Cs".
  *  - before the first snapshot (or with METRICS=off) the thread rows carry the names from the ready message and
  *    the description "no metrics yet ..." (no Totals row);
+ *  - a thread whose death ended the server (error kind stage-died) gets a row first, label = its name, id
+ *    `server3.died:<config uri>:<name>`, description "died: <cause> · restarted at HH:MM:SS" (or "· the server
+ *    exited"), the traceback as its tooltip; it stays until the user starts, restarts or stops the server;
  *  - every row's aria label is "<label>: <description>", so `.monaco-list-row[aria-label^="accept:"]` finds it.
  * Metrics are requested only while this view is visible.
  */
@@ -23,7 +26,9 @@ type Node =
   | { kind: 'server'; serverId: string }
   | { kind: 'totals'; serverId: string }
   | { kind: 'thread'; serverId: string; worker: number; multiWorker: boolean; thread: ThreadRates }
-  | { kind: 'pending'; serverId: string; name: string };
+  | { kind: 'pending'; serverId: string; name: string }
+  /** The thread whose death ended the server (a crash with kind stage-died), with its traceback. */
+  | { kind: 'dead'; serverId: string; name: string };
 
 const STATE_ICONS: Record<ServerInfo['state'], [string, string?]> = {
   running: ['vm-running', 'testing.iconPassed'],
@@ -72,12 +77,21 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     if (node.kind !== 'server') return [];
     const rates = this.ctx.metrics.get(node.serverId);
     const info = this.ctx.get(node.serverId);
-    if (info?.state !== 'running') return [];
+    // A thread that died (the server exited; it was restarted, or not) shows first, with its traceback.
+    const died: Node[] =
+      info?.error?.kind === 'stage-died' && info.error.thread
+        ? [{ kind: 'dead', serverId: node.serverId, name: info.error.thread }]
+        : [];
+    if (info?.state !== 'running') return died;
     // Before the first snapshot (or with METRICS=off) the thread names from the ready message still show.
     if (!rates)
-      return (info.threads ?? []).map((name) => ({ kind: 'pending', serverId: node.serverId, name }));
+      return [
+        ...died,
+        ...(info.threads ?? []).map((name) => ({ kind: 'pending' as const, serverId: node.serverId, name })),
+      ];
     const multiWorker = rates.workers.length > 1;
     return [
+      ...died,
       { kind: 'totals', serverId: node.serverId },
       ...rates.workers.flatMap((w) =>
         w.threads.map((thread) => ({
@@ -93,13 +107,15 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
 
   getTreeItem(node: Node): vscode.TreeItem {
     const item =
-      node.kind === 'pending'
-        ? this.pendingItem(node)
-        : node.kind === 'server'
-          ? this.serverItem(node.serverId)
-          : node.kind === 'totals'
-            ? this.totalsItem(node.serverId)
-            : this.threadItem(node);
+      node.kind === 'dead'
+        ? this.deadItem(node)
+        : node.kind === 'pending'
+          ? this.pendingItem(node)
+          : node.kind === 'server'
+            ? this.serverItem(node.serverId)
+            : node.kind === 'totals'
+              ? this.totalsItem(node.serverId)
+              : this.threadItem(node);
     const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
     item.accessibilityInformation = { label: `${label}: ${item.description ?? ''}` };
     return item;
@@ -114,9 +130,13 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     const parts: string[] = [info.state];
     if (info.state === 'running' && info.host) parts.push(`${info.host}:${info.port}`);
     if (info.state === 'running' && rates) parts.push(`${formatRate(rates.requestsPerSec)} req/s`);
+    const problems = info.state === 'running' ? (rates?.problems ?? []) : [];
+    parts.push(...problems);
     if (info.error) parts.push(info.error.message);
     item.description = parts.join(' · ');
-    const [icon, color] = STATE_ICONS[info.state];
+    const [icon, color] = problems.length
+      ? ['warning', 'problemsWarningIcon.foreground']
+      : STATE_ICONS[info.state];
     item.iconPath = new vscode.ThemeIcon(icon, color ? new vscode.ThemeColor(color) : undefined);
     item.contextValue = `server3.server.${info.state}`;
     item.tooltip = [
@@ -125,10 +145,29 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       info.pid && `pid ${info.pid}`,
       info.python &&
         `Python ${info.pythonVersion ?? ''}: ${info.python}${info.gil === false ? ' (free-threaded, no GIL)' : ''}`,
+      ...problems.map((p) => `Health: ${p}`),
       info.error && `Problem: ${info.error.message}`,
     ]
       .filter(Boolean)
       .join('\n');
+    return item;
+  }
+
+  private deadItem(node: Extract<Node, { kind: 'dead' }>): vscode.TreeItem {
+    const info = this.ctx.get(node.serverId);
+    const error = info?.error;
+    const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.None);
+    item.id = `server3.died:${node.serverId}:${node.name}`;
+    const cause = /thread died \((.*?)\)/.exec(error?.message ?? '')?.[1] ?? 'see the logs';
+    const after =
+      info?.state === 'running' ? /restarted at [\d:]+/.exec(error?.message ?? '')?.[0] : undefined;
+    item.description = `died: ${cause} · ${after ?? 'the server exited'}`;
+    item.iconPath = new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'));
+    item.tooltip = new vscode.MarkdownString().appendCodeblock(
+      error?.traceback ?? error?.message ?? '',
+      'text',
+    );
+    item.command = { command: 'server3.showLogs', title: 'Show Logs' };
     return item;
   }
 
@@ -169,9 +208,12 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       `q ${t.queueDepth}`,
       `cpu ${t.cpuSeconds.toFixed(2)}s`,
     ].join(' · ');
-    item.iconPath = new vscode.ThemeIcon(
-      t.state === 'busy' ? 'pulse' : t.state === 'stopped' ? 'circle-slash' : 'circle-outline',
-    );
+    item.iconPath =
+      t.state === 'dead'
+        ? new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'))
+        : new vscode.ThemeIcon(
+            t.state === 'busy' ? 'pulse' : t.state === 'stopped' ? 'circle-slash' : 'circle-outline',
+          );
     item.tooltip = `${label} (${t.role}): ${t.items} items, ${t.errors} errors, queue depth ${t.queueDepth}, CPU ${t.cpuSeconds.toFixed(3)} s`;
     return item;
   }

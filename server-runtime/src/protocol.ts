@@ -43,6 +43,8 @@ export type ServerErrorKind =
   | 'interpreter-missing'
   | 'interpreter-too-old'
   | 'crashed'
+  /** A pipeline thread of the runtime died: it exited (code 5) instead of staying up without serving. */
+  | 'stage-died'
   | 'unsupported-platform'
   | 'other';
 
@@ -56,6 +58,8 @@ export interface ServerError {
   line?: number;
   /** For port-in-use: a free port the user may switch to. */
   suggestedPort?: number;
+  /** For stage-died: the thread that died ("read", "app-2", ...). */
+  thread?: string;
 }
 
 // ---- requests (client -> server) ----
@@ -123,8 +127,8 @@ export interface ThreadMetrics {
   /** e.g. "accept", "read", "app-1", "close". */
   name: string;
   role: 'accept' | 'read' | 'app' | 'close' | 'stats' | 'other';
-  /** 'busy' while handling an item, 'waiting' while blocked on its queue/epoll. */
-  state: 'busy' | 'waiting' | 'stopped';
+  /** 'busy' while handling an item, 'waiting' while blocked on its queue/epoll; 'dead' if its loop failed. */
+  state: 'busy' | 'waiting' | 'stopped' | 'dead';
   /** Items handled: connections accepted, requests parsed, responses sent, sockets closed. */
   items: number;
   busySeconds: number;
@@ -151,6 +155,12 @@ export interface MetricsTotals {
   latency: LatencyHistogram;
 }
 
+/** Whether every pipeline stage runs: 'failing' names the dead or stuck ones (also on STATS /health). */
+export interface Health {
+  status: 'ok' | 'failing';
+  problems: string[];
+}
+
 export interface MetricsSnapshot {
   id: string;
   /** Seconds since the epoch, from the Python process. */
@@ -159,6 +169,7 @@ export interface MetricsSnapshot {
   pid: number;
   /** One entry per process when WORKERS > 1; index 0 otherwise only. */
   worker: number;
+  health?: Health;
   threads: ThreadMetrics[];
   totals: MetricsTotals;
 }

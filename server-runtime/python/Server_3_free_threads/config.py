@@ -348,7 +348,9 @@ def check_value(spec: dict[str, Any], value: str) -> tuple[str, str, str] | None
         must = f"{name} must be {_range_text(spec, 'integer')}, e.g. {_example(spec)}"
         if not INTEGER_RE.match(value):
             return "error", "bad-integer", f"{name}: '{value}' is not an integer; {must}"
-        if not _in_range(spec, int(value)):
+        # float(), not int(): int() of more than 4,300 digits raises; a float of them is inf, out of range
+        # (every integer field has a max below 2**53, where floats are still exact).
+        if not _in_range(spec, float(value)):
             return "error", "out-of-range", f"{name}: {value} is out of range; {must}"
     elif kind == "number":
         must = f"{name} must be {_range_text(spec, 'number')} (seconds), e.g. {_example(spec)}"
@@ -427,7 +429,7 @@ def _check_address(spec: dict[str, Any], value: str) -> tuple[str, str, str] | N
         host, port = parts
         bracketed = value.startswith("[")
         host_ok = ipv6_groups(host) is not None if bracketed else (is_ipv4(host) or is_hostname(host))
-        port_ok = bool(INTEGER_RE.match(port)) and port[0] not in "+-" and 1 <= int(port) <= 65535
+        port_ok = bool(INTEGER_RE.match(port)) and port[0] not in "+-" and 1 <= float(port) <= 65535
         ok = host_ok and port_ok
     if not ok:
         return "error", "bad-address", f"{name}: '{value}' is not HOST:PORT, e.g. {_example(spec)}"
@@ -440,7 +442,7 @@ def convert(spec: dict[str, Any], value: str) -> Any:
     """The typed value of a value that passed check_value."""
     kind = spec["type"]
     if kind in ("integer", "port"):
-        return int(value)
+        return int(float(value))  # exact: every integer field's max is below 2**53 (no int() of 5,000 digits)
     if kind == "number":
         return float(value)
     if kind == "boolean":

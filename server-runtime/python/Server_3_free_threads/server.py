@@ -228,13 +228,14 @@ class Server:
         deadline = threading.Thread(target=_exit_after, args=(1.0,), name="exit", daemon=True)
         deadline.start()
         lines = traceback_text.strip().splitlines()
-        cause = lines[-1] if lines else "unknown error"
-        message = (
-            f"the {name} thread died ({cause}); the server cannot serve without it: "
-            f"exiting with code {EXIT_STAGE_DIED} so that it is restarted"
-        )
+        message = f"the {name} thread died ({lines[-1] if lines else 'unknown error'})"
         try:
-            LOG.error("%s\n%s", message, traceback_text.rstrip())
+            LOG.error(
+                "%s; the server cannot serve without it: exiting with code %d so that it is restarted\n%s",
+                message,
+                EXIT_STAGE_DIED,
+                traceback_text.rstrip(),
+            )
             if self.control is not None:
                 self.control.send(
                     {

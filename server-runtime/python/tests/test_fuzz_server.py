@@ -6,6 +6,7 @@ in-process parser predicts for that stream: one 200 per request up to the first 
 connection, then the refusal's status if the stream was refused. After all cases every stage still runs and
 nothing was an internal error (the fixture's end check, plus the log)."""
 
+import errno
 import http.client
 import io
 import socket
@@ -47,6 +48,12 @@ def expected_statuses(data: bytes) -> list[tuple[str, int]]:
     return out
 
 
+def ends_the_connection(data: bytes) -> bool:
+    """Whether the stream holds a request that closes the connection, or a refusal."""
+    requests = RequestParser(MAX_HEADER_SIZE, MAX_BODY_SIZE).feed(data)
+    return any(r.error is not None or not r.keep_alive for r in requests)
+
+
 class _Unclosable(io.BytesIO):
     def close(self) -> None:  # http.client closes its file after each response: these share one
         pass
@@ -60,8 +67,9 @@ class _Wire:
         return self.file
 
 
-def responses(data: bytes, methods: list[str]) -> list[int]:
-    """The statuses of the final responses in `data` (1xx interim responses skipped)."""
+def responses(data: bytes, methods: list[str], truncated: bool = False) -> list[int]:
+    """The statuses of the final responses in `data` (1xx interim responses skipped). `truncated`: the
+    connection was reset, so the last response may be cut short (it is not counted then)."""
     wire = _Wire(data)
     statuses = []
     for method in methods:
@@ -69,8 +77,13 @@ def responses(data: bytes, methods: list[str]) -> list[int]:
             if wire.file.tell() == len(data):
                 return statuses
             response = http.client.HTTPResponse(wire, method=method)
-            response.begin()
-            response.read()
+            try:
+                response.begin()
+                response.read()
+            except (http.client.HTTPException, ValueError):
+                if truncated:
+                    return statuses
+                raise
             if response.status >= 200:
                 statuses.append(response.status)
                 break
@@ -78,21 +91,30 @@ def responses(data: bytes, methods: list[str]) -> list[int]:
     return statuses
 
 
-def exchange(server, chunks: list[bytes]) -> bytes:
+def exchange(server, chunks: list[bytes]) -> tuple[bytes, bool]:
+    """Sends the pieces, half-closes, reads until the server closes: (what came back, was it reset)."""
     sock = socket.create_connection((server.host, server.port), timeout=CASE_TIMEOUT)
     sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     received = []
+    reset = False
     try:
         try:
             for chunk in chunks:
                 sock.sendall(chunk)
             sock.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server refused the stream and closed: its answer is already on the way
+        except (BrokenPipeError, ConnectionResetError, OSError) as error:
+            # The server refused the stream (or took a "Connection: close" at its word) and closed while we
+            # were still sending: what we sent after that is answered by a reset.
+            reset = (
+                isinstance(error, (BrokenPipeError, ConnectionResetError)) or error.errno == errno.ENOTCONN
+            )
+            if not reset:
+                raise
         while True:
             try:
                 data = sock.recv(65536)
             except ConnectionResetError:
+                reset = True
                 break
             except TimeoutError:
                 raise AssertionError(f"the server hung: no close within {CASE_TIMEOUT} s") from None
@@ -101,7 +123,7 @@ def exchange(server, chunks: list[bytes]) -> bytes:
             received.append(data)
     finally:
         sock.close()
-    return b"".join(received)
+    return b"".join(received), reset
 
 
 @settings(
@@ -115,5 +137,14 @@ def test_the_server_answers_every_mutated_stream_as_its_parser_predicts(fuzz_ser
     CASES["server"] += 1
     data, chunks = build(case)
     want = expected_statuses(data)
-    got = responses(exchange(fuzz_server, chunks), [method for method, _ in want])
-    assert got == [status for _, status in want]
+    received, reset = exchange(fuzz_server, chunks)
+    lenient = reset and ends_the_connection(data)
+    got = responses(received, [method for method, _ in want], truncated=lenient)
+    statuses = [status for _, status in want]
+    if lenient:
+        # The stream went on after a request that closes the connection (or after a refusal), which a client
+        # must not do (RFC 9112 9.6): the server closes, the rest is reset, and a reset may destroy responses
+        # still in flight. What arrived must still be exactly the start of what was due.
+        assert got == statuses[: len(got)]
+    else:
+        assert got == statuses

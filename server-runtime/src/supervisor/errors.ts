@@ -23,6 +23,7 @@ export async function describeRuntimeError(
   runtimeDir: string,
 ): Promise<ServerError> {
   const error: ServerError = { kind: msg.kind, message: msg.message };
+  if (msg.thread) error.thread = msg.thread;
   if (msg.traceback) error.traceback = msg.traceback;
   if (msg.file) {
     error.file = msg.file;
@@ -76,6 +77,18 @@ export async function describeExit(
         message: lastLine || 'The address is already in use.',
         suggestedPort: await suggestPort(),
       };
+    case ExitCode.stageDied: {
+      // Normally the runtime said so on the control channel (reported, above); this is the stderr fallback.
+      const died = stderr.find((line) => / thread died /.test(line));
+      const thread = died?.match(/the (\S+) thread died/)?.[1];
+      return {
+        kind: 'stage-died',
+        message:
+          died?.match(/the \S+ thread died \(.*?\)(?=; the server)/)?.[0] ?? 'A thread of the server died.',
+        traceback: tail || undefined,
+        ...(thread ? { thread } : {}),
+      };
+    }
   }
   if (signal)
     return { kind: 'crashed', message: `The server was killed by ${signal}.`, traceback: tail || undefined };

@@ -30,6 +30,18 @@ export interface ManagedServerOptions {
 
 type Outcome = { ready: ReadyMessage } | { error: ServerError };
 
+function clockTime(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
+
+/**
+ * A runtime whose pipeline thread died exits with code 5 instead of staying up without serving; the
+ * supervisor starts it again, as systemd or Kubernetes would, but gives up after this many deaths within
+ * STAGE_DEATH_WINDOW_MS (a fault that comes back at once is a bug to fix, not to loop on).
+ */
+const STAGE_DEATH_RESTARTS = 3;
+const STAGE_DEATH_WINDOW_MS = 60_000;
+
 export class ManagedServer {
   private info: ServerInfo;
   private process: RuntimeProcess | undefined;
@@ -42,6 +54,10 @@ export class ManagedServer {
   /** Between spawn and ready/failure. */
   private launching = false;
   private disposed = false;
+  /** When recent stage deaths happened (for the automatic-restart budget). */
+  private stageDeaths: number[] = [];
+  /** Set for an automatic restart after a stage death: the error the restarted server goes on showing. */
+  private carriedError: ServerError | undefined;
 
   constructor(
     readonly id: string,
@@ -194,6 +210,8 @@ export class ManagedServer {
   /** Validates, spawns and waits until the runtime says ready (or fails). Runs inside the queue. */
   private async launch(state: 'starting' | 'restarting'): Promise<ServerInfo> {
     if (this.stopPending) return this.snapshot;
+    const carried = this.carriedError;
+    this.carriedError = undefined;
     this.update({ state, error: undefined, url: undefined, pid: undefined });
     const problem = await this.options.validate(this.configPath);
     if (problem) {
@@ -210,6 +228,7 @@ export class ManagedServer {
       const r = outcome.ready;
       this.update({
         state: 'running',
+        error: carried,
         url: r.url,
         host: r.host,
         port: r.port,
@@ -246,12 +265,20 @@ export class ManagedServer {
         {
           message: (msg: RuntimeMessage) => {
             if (msg.type === 'ready') settle({ ready: msg });
-            else if (msg.type === 'error') {
+            else if (msg.type === 'error' && settled && msg.kind !== 'stage-died') {
+              // A reload (SIGHUP) failed: the runtime keeps serving the old app and says why.
+              void describeRuntimeError(msg, this.params.cwd, this.options.runtimePath).then((error) => {
+                if (this.process === proc && this.info.state === 'running') this.update({ error });
+              });
+            } else if (msg.type === 'error') {
               reported = describeRuntimeError(msg, this.params.cwd, this.options.runtimePath);
             } else if (msg.type === 'metrics') {
               const { type: _type, ...snapshot } = msg;
               this.options.onMetrics({ ...snapshot, id: this.id });
-            } else if (msg.type === 'reloaded') this.log('supervisor', 'Runtime reloaded the app.');
+            } else if (msg.type === 'reloaded') {
+              this.log('supervisor', 'Runtime reloaded the app.');
+              if (this.info.error) this.update({ error: undefined });
+            }
           },
           stdout: (lines) => this.log('access', ...lines),
           stderr: (lines) => this.log('stderr', ...lines),
@@ -297,12 +324,36 @@ export class ManagedServer {
     const state = this.info.state;
     if (wasCurrent && state === 'running' && !this.disposed) {
       this.log('supervisor', `Server exited unexpectedly: ${error.message}`);
+      const restart = error.kind === 'stage-died' && this.mayRestartAfterStageDeath();
+      const note =
+        error.kind !== 'stage-died'
+          ? ''
+          : restart
+            ? '. Restarting it.'
+            : `. Not restarted: it died ${STAGE_DEATH_RESTARTS} times within a minute (see the logs).`;
       this.update({
         state: 'crashed',
-        error: { ...error, kind: error.kind === 'other' ? 'crashed' : error.kind },
+        error: {
+          ...error,
+          kind: error.kind === 'other' ? 'crashed' : error.kind,
+          message: error.message + note,
+        },
         pid: undefined,
       });
+      if (restart) {
+        // The restarted server keeps showing why it was restarted, until the user starts or stops it.
+        this.carriedError = { ...error, message: `${error.message}; restarted at ${clockTime()}` };
+        void this.restart(`the ${error.thread ?? 'pipeline'} thread died`);
+      }
     }
     return error;
+  }
+
+  /** Counts a stage death; true while the automatic restarts of the last minute are within budget. */
+  private mayRestartAfterStageDeath(): boolean {
+    const now = Date.now();
+    this.stageDeaths = this.stageDeaths.filter((t) => now - t < STAGE_DEATH_WINDOW_MS);
+    this.stageDeaths.push(now);
+    return !this.userStopped && this.stageDeaths.length <= STAGE_DEATH_RESTARTS;
   }
 }

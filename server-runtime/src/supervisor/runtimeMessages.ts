@@ -20,7 +20,7 @@ export interface ReadyMessage {
   workers?: number;
 }
 
-export type RuntimeErrorKind = 'port-in-use' | 'app-import' | 'config-invalid' | 'other';
+export type RuntimeErrorKind = 'port-in-use' | 'app-import' | 'config-invalid' | 'stage-died' | 'other';
 
 export interface ErrorMessage {
   type: 'error';
@@ -29,6 +29,8 @@ export interface ErrorMessage {
   traceback?: string;
   file?: string;
   line?: number;
+  /** For stage-died: the thread that died. */
+  thread?: string;
 }
 
 export interface MetricsMessage extends Omit<MetricsSnapshot, 'id'> {
@@ -57,4 +59,12 @@ export function metricsCommand(intervalMs: number): string {
 }
 
 /** Exit codes of `python -m Server_3_free_threads`, by contract with the runtime. */
-export const ExitCode = { clean: 0, other: 1, configInvalid: 2, appImport: 3, addressInUse: 4 } as const;
+export const ExitCode = {
+  clean: 0,
+  other: 1,
+  configInvalid: 2,
+  appImport: 3,
+  addressInUse: 4,
+  /** A pipeline thread died: the runtime ends itself so that it is restarted (stage.py). */
+  stageDied: 5,
+} as const;
