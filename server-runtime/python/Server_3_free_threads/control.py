@@ -140,7 +140,8 @@ class ControlChannel:
             return
         if message.get("cmd") == "metrics":
             try:
-                self.interval = max(0.0, float(message.get("intervalMs", 0)) / 1000.0)
+                # Between 0 (off) and an hour: an absurd value must not overflow the poll timeout below.
+                self.interval = min(3600.0, max(0.0, float(message.get("intervalMs", 0)) / 1000.0))
             except (TypeError, ValueError):
                 LOG.warning("control channel: bad intervalMs in %r", message)
                 return

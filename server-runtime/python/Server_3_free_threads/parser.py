@@ -111,7 +111,8 @@ _SPECIAL = {
     b"expect": _EXPECT,
     b"host": _HOST,
 }
-# raw header name -> (environ key or None, kind). Only the read thread writes it; bounded in size.
+# raw header name -> (environ key or None, kind). Only the read thread writes it; bounded in entries and in
+# name length (4,096 names of up to MAX_HEADER_SIZE bytes each could otherwise hold hundreds of MB).
 _KEYS: dict[bytes, tuple[str | None, int]] = {}
 
 
@@ -127,7 +128,7 @@ def _key_for(name: bytes) -> tuple[str | None, int]:
         key = None
     else:
         key = "HTTP_" + name.decode("ascii").upper().replace("-", "_")
-    if len(_KEYS) < 4096:
+    if len(_KEYS) < 4096 and len(name) <= 64:  # real names are short; a client's made-up ones need no cache
         _KEYS[name] = (key, kind)
     return key, kind
 
@@ -298,6 +299,11 @@ class RequestParser:
     def idle(self) -> bool:
         """True between requests with nothing buffered (a keep-alive connection waiting)."""
         return self._state == _HEAD and not self._buf
+
+    @property
+    def body_left(self) -> int:
+        """Bytes of the current body (or chunk) still to come; 0 when none is being read."""
+        return self._remaining if self._state in (_BODY, _CHUNK_DATA) else 0
 
     @property
     def dead(self) -> bool:

@@ -196,7 +196,7 @@ class Response:
             key = cached = None
         if cached is None:
             cached = self._encode_headers()
-            if key is not None:
+            if key is not None and len(cached[0]) <= 4096:  # bounded: 1,024 entries of at most 4 KB
                 if len(_HEAD_CACHE) >= 1024:
                     _HEAD_CACHE.clear()
                 _HEAD_CACHE[key] = cached

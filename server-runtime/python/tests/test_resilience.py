@@ -339,3 +339,33 @@ def test_a_flood_of_failing_requests_leaves_every_stage_running(hostile):
         thread.join(60)
     assert not errors, errors
     hostile.assert_serving()
+
+
+# ---- the control channel and the caches ----
+
+
+def test_garbage_on_the_control_channel_is_survived(hostile):
+    lines = [
+        b"not json",
+        b"[1, 2, 3]",
+        b'{"cmd": "metrics", "intervalMs": 1e999}',  # inf: must not overflow the poll timeout
+        b'{"cmd": "metrics", "intervalMs": "soon"}',
+        b'{"cmd": "no-such-command"}',
+        b"\xff\xfe\x00",
+        b"[" * 100000,  # deep nesting: RecursionError in the JSON parser
+    ]
+    for line in lines:
+        hostile.control.sendall(line + b"\n")
+    snap = hostile.snapshot()  # the channel still answers (and the interval went back to sane values)
+    assert snap["health"]["status"] == "ok"
+    assert get(hostile, "/")[0] == 200
+
+
+def test_header_name_cache_stays_small_under_made_up_names():
+    from Server_3_free_threads import parser
+
+    p = parser.RequestParser(max_header_size=70000, max_body_size=0)
+    for i in range(300):
+        name = b"X-" + str(i).encode() + b"-" + b"n" * 60000
+        p.feed(b"GET / HTTP/1.1\r\nHost: h\r\n" + name + b": v\r\n\r\n")
+    assert all(len(name) <= 64 for name in parser._KEYS)  # 300 x 60 KB names were not kept
