@@ -81,8 +81,13 @@ class AcceptThread(Stage):
             if self.backoff_until and time.monotonic() >= self.backoff_until:
                 self.backoff_until = 0.0
             room = server.max_connections - server.connections_open()
-            want = room > 0 and not self.backoff_until
             self.paused = room <= 0  # the close thread wakes us after each close while paused
+            if self.paused:
+                # A close may have counted itself between the count above and `paused`, and seen paused still
+                # False (so no wake-up): count again now that `paused` is visible.
+                room = server.max_connections - server.connections_open()
+                self.paused = room <= 0
+            want = room > 0 and not self.backoff_until
             if want != watching:
                 self.epoll.modify(lfd, select.EPOLLIN if want else 0)
                 watching = want

@@ -22,7 +22,7 @@ from . import faults
 from .logs import LOG
 from .metrics import LoopTimer
 from .parser import Request
-from .response import ClientGone, Response, simple_response
+from .response import ClientGone, Response, ResponseCaches, simple_response
 from .stage import Stage, traceback_text
 from .wsgi import build_environ, connection_environ
 
@@ -41,6 +41,7 @@ class AppThread(Stage):
     def __init__(self, server, index: int) -> None:
         super().__init__(server, f"app-{index}", "app", server.close_inbox.__len__)
         self.access_lines: list[str] = []
+        self.caches = ResponseCaches()  # this thread's own (see ResponseCaches: free-threaded builds)
 
     def loop(self) -> None:
         pool = self.server.app_pool
@@ -141,7 +142,8 @@ class AppThread(Stage):
 
     def begin_request(self, conn, request: Request) -> Response | None:
         server = self.server
-        response = Response(conn, request, request.keep_alive and not server.draining, server.send_timeout)
+        keep_alive = request.keep_alive and not server.draining
+        response = Response(conn, request, keep_alive, server.send_timeout, self.caches)
         if request.error is not None:
             error = request.error
             if error.status >= 500:  # the server's own trouble (503: no room for a body), not the client's
@@ -223,14 +225,12 @@ class AppThread(Stage):
                     conn.read_paused = False
                     conn.update_events()
                 return request
-            conn.busy = False
+            eof = conn.eof
+            conn.busy = eof  # idle again, or (the client is gone) claimed for closing: one store
             conn.last_active = time.monotonic()  # the keep-alive clock starts now
             if conn.read_paused:
                 conn.read_paused = False
                 conn.update_events()
-            eof = conn.eof
-            if eof:
-                conn.busy = True  # claimed for closing
         if eof:
             self.server.close_inbox.put(conn)
         return None

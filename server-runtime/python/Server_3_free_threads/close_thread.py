@@ -143,11 +143,14 @@ class CloseThread(Stage):
         self.finish_conn(conn)
 
     def finish_conn(self, conn) -> None:
-        try:
-            conn.sock.close()
-        except OSError:
-            pass
-        conn.closed = True
+        with (
+            conn.lock
+        ):  # the read thread reads only under this lock, after checking `closing` (see on_readable)
+            try:
+                conn.sock.close()
+            except OSError:
+                pass
+            conn.closed = True
         self.stats.items += 1
         self.closed_count += 1
         self.server.on_connection_closed()

@@ -1,7 +1,10 @@
 """Per-connection state shared by the read thread, the app threads and the close thread.
 
 Who owns what (so nothing is touched by two threads without `lock`):
-- `parser`, `last_active`: the read thread only.
+- `parser`: the read thread only (the close thread looks at `parser.idle` once the read thread let go).
+- `last_active`: the read thread, and the app thread that makes the connection idle again (under `lock`).
+- `closed` and the socket's close: the close thread, under `lock`; the read thread reads (recv) only under
+  `lock` after checking `closing`, so it never reads a descriptor number that was closed and reused.
 - `busy`, `pending`, `eof`, `parked`, `read_paused`, `closing`: under `lock`. `busy` means an app thread owns
   the connection's output (it runs a request or a parked response belongs to it); requests the read thread
   parses meanwhile (pipelining) wait in `pending` and run in order, so responses keep the request order.

@@ -144,12 +144,18 @@ class ReadThread(Stage):
                 self.server.close_inbox.put(conn)
 
     def on_readable(self, conn: Connection, now: float) -> None:
+        # Under the connection's lock: the close thread closes sockets under it too, and an event of this
+        # batch may be for a connection it is closing. Reading after that close, once its descriptor number
+        # went to a new client, would steal that client's first bytes.
         try:
-            if conn.parser.body_left >= RECV_SIZE:
-                data = conn.sock.recv(RECV_SIZE)
-            else:
-                n = conn.sock.recv_into(self.buffer)
-                data = self.buffer[:n].tobytes() if n else b""
+            with conn.lock:
+                if conn.closing:
+                    return
+                if conn.parser.body_left >= RECV_SIZE:
+                    data = conn.sock.recv(RECV_SIZE)
+                else:
+                    n = conn.sock.recv_into(self.buffer)
+                    data = self.buffer[:n].tobytes() if n else b""
         except BlockingIOError:
             return
         except OSError:
@@ -252,12 +258,14 @@ class ReadThread(Stage):
     def check_clocks(self, conn: Connection, now: float, settings, draining: bool) -> None:
         """One connection's timeouts: a parked response (SEND_TIMEOUT), an idle keep-alive connection
         (KEEPALIVE_TIMEOUT, or at once while stopping), a request that takes too long to arrive (408)."""
-        if conn.busy:
-            if not conn.parked:
+        with conn.lock:  # park() sets `parked` and `parked_since` in one hold: read them as one
+            busy, parked, parked_since = conn.busy, conn.parked, conn.parked_since
+        if busy:
+            if not parked:
                 return
             send_timeout = settings.send_timeout
-            if now - conn.parked_since <= send_timeout:
-                if now - conn.parked_since >= 0.5:
+            if now - parked_since <= send_timeout:
+                if now - parked_since >= 0.5:
                     # Safety net against a missed EPOLLOUT wake-up (peers with tiny receive windows stall
                     # in TCP zero-window probing): retry a parked send once a second.
                     self.on_writable(conn)

@@ -24,10 +24,6 @@ HIGH_WATER = 256 * 1024  # bytes buffered from a streaming app before we try to 
 JOIN_LIMIT = 64 * 1024  # smaller pending output is joined into one bytes and sent with one send()
 IOV_MAX = 512
 
-_STATUS_LINES: dict[str, bytes] = {}
-# (status, tuple(headers)) -> validated, encoded header lines: apps repeat the same headers. Shared by the
-# app threads; dict get/set are atomic, and a racing double computation gives the same value.
-_HEAD_CACHE: dict[tuple, tuple[bytes, int | None, bool]] = {}
 _date_cache: tuple[int, bytes] = (0, b"")
 # Date formatting by hand: email.utils.formatdate would import email, datetime, calendar, locale, ... (about
 # 0.9 MB of idle RSS). Same bytes as formatdate(now, usegmt=True) (tests/test_wsgi.py compares them).
@@ -53,16 +49,33 @@ def date_header() -> bytes:
     return cached[1]
 
 
-def status_line(status: str) -> bytes:
-    line = _STATUS_LINES.get(status)
-    if line is None:
-        line = b"HTTP/1.1 " + status.encode("latin-1") + b"\r\n"
-        if len(_STATUS_LINES) < 1024:
-            _STATUS_LINES[status] = line
-    return line
+class ResponseCaches:
+    """What responses remember between requests, one set per app thread: validated status strings -> their
+    code, status strings -> their encoded status line, (status, headers) -> the validated, encoded header
+    lines (apps repeat the same few). Each bounded to 1,024 entries.
+
+    Per thread, not per process: on the free-threaded build a dict lookup of a key that another thread stored
+    takes the dict's lock when the key is equal but not the same object (Flask and Django build their status
+    strings per response), and the app threads queued on those locks: 41% of a Flask server's samples in
+    sched_yield at 4 app threads; with one set per thread 685 -> 329 us of CPU per request (DESIGN.md,
+    "Free-threaded safety"). Under the GIL it makes no difference."""
+
+    __slots__ = ("status_codes", "status_lines", "heads")
+
+    def __init__(self) -> None:
+        self.status_codes: dict[str, int] = {}
+        self.status_lines: dict[str, bytes] = {}
+        self.heads: dict[tuple, tuple[bytes, int | None, bool]] = {}
+
+    def status_line(self, status: str) -> bytes:
+        line = self.status_lines.get(status)
+        if line is None:
+            line = b"HTTP/1.1 " + status.encode("latin-1") + b"\r\n"
+            if len(self.status_lines) < 1024:
+                self.status_lines[status] = line
+        return line
 
 
-_STATUS_CODES: dict[str, int] = {}  # status strings already validated -> their code (apps repeat a few)
 # RFC 9110/9112: status-code SP reason-phrase, the reason being HTAB / SP / VCHAR / obs-text: no CR, LF or
 # other control characters, so an app cannot put a header (or a second response) on the wire through it.
 _STATUS = re.compile(r"[1-9][0-9]{2} [\t\x20-\x7e\x80-\xff]*")
@@ -72,7 +85,7 @@ _HEADER_VALUE = re.compile(r"[\t\x20-\x7e\x80-\xff]*")
 _MAX_LENGTH_DIGITS = 18  # a Content-Length from the app longer than this is not a length we can send
 
 
-def _status_code(status) -> int:
+def _status_code(status, remembered: dict[str, int]) -> int:
     """Validates a WSGI status string and returns its code (remembered for the next time)."""
     if type(status) is not str or _STATUS.fullmatch(status) is None:
         raise ValueError(
@@ -80,8 +93,8 @@ def _status_code(status) -> int:
             f"characters), got {(status[:100] if type(status) is str else status)!r}"
         )
     code = int(status[:3])
-    if len(_STATUS_CODES) < 1024:
-        _STATUS_CODES[status] = code
+    if len(remembered) < 1024:
+        remembered[status] = code
     return code
 
 
@@ -127,9 +140,12 @@ class Response:
         "iterator",
         "file",
         "send_timeout",
+        "caches",
     )
 
-    def __init__(self, conn, request, keep_alive: bool, send_timeout: float) -> None:
+    def __init__(
+        self, conn, request, keep_alive: bool, send_timeout: float, caches: ResponseCaches | None = None
+    ) -> None:
         self.conn = conn
         self.request = request
         self.status: str | None = None
@@ -150,6 +166,7 @@ class Response:
         self.iterator = None
         self.file: list | None = None  # [file descriptor, offset, bytes left] for os.sendfile
         self.send_timeout = send_timeout
+        self.caches = caches if caches is not None else ResponseCaches()
 
     # ---- PEP 3333 ----
 
@@ -162,9 +179,10 @@ class Response:
                 exc_info = None
         elif self.status is not None:
             raise AssertionError("start_response() called a second time without exc_info")
-        code = _STATUS_CODES.get(status) if type(status) is str else None
+        remembered = self.caches.status_codes
+        code = remembered.get(status) if type(status) is str else None
         if code is None:
-            code = _status_code(status)
+            code = _status_code(status, remembered)
         if type(headers) is not list:
             raise TypeError(f"WSGI response headers must be a list of (name, value) tuples, got {headers!r}")
         self.status = status
@@ -189,23 +207,24 @@ class Response:
         code = self.status_code
         request = self.request
         self.no_body = request.method == "HEAD" or code < 200 or code in (204, 304)
+        heads = self.caches.heads
         try:
             key = (self.status, tuple(self.headers))
-            cached = _HEAD_CACHE.get(key)
+            cached = heads.get(key)
         except TypeError:  # unhashable (lists instead of tuples): validate and encode every time
             key = cached = None
         if cached is None:
             cached = self._encode_headers()
             if key is not None and len(cached[0]) <= 4096:  # bounded: 1,024 entries of at most 4 KB
-                if len(_HEAD_CACHE) >= 1024:
-                    _HEAD_CACHE.clear()
-                _HEAD_CACHE[key] = cached
+                if len(heads) >= 1024:
+                    heads.clear()
+                heads[key] = cached
         encoded, content_length, close = cached
         if content_length is not None:
             self.content_length = content_length
         if close:
             self.keep_alive = False
-        parts = [status_line(self.status), encoded, date_header()]
+        parts = [self.caches.status_line(self.status), encoded, date_header()]
         if self.content_length is None and not (code < 200 or code in (204, 304)):
             if self.known_length is not None:
                 self.content_length = self.known_length
