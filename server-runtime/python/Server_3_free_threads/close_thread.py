@@ -15,6 +15,7 @@ from __future__ import annotations
 import select
 import socket
 import time
+from heapq import heappop, heappush
 
 from . import faults
 from .logs import LOG
@@ -30,6 +31,11 @@ class CloseThread(Stage):
         super().__init__(server, "close", "close", lambda: len(self.lingering))
         self.epoll = select.epoll()
         self.lingering: dict[int, tuple] = {}  # fd -> (connection, deadline)
+        # (deadline, sequence, fd, connection) of every linger started, soonest first: the next timeout and
+        # the expired lingers cost O(log n) per event, not a scan of every lingering connection. Entries of
+        # lingers that ended early (the client closed) stay until they come up and are skipped then.
+        self.deadlines: list[tuple] = []
+        self.started = 0
         self.closed_count = 0  # connections fully closed (read by snapshots and the accept thread)
         self.running = True
         self.fault_points = faults.ACTIVE
@@ -41,11 +47,14 @@ class CloseThread(Stage):
         timer = LoopTimer(stats, self.server.metrics_on)
         lingering = self.lingering
         fault_points = faults.ACTIVE
+        deadlines = self.deadlines
         while self.running or lingering:
             timer.waiting()
             timeout = -1
-            if lingering:
-                timeout = max(0.0, min(deadline for _, deadline in lingering.values()) - time.monotonic())
+            while deadlines and self.ended(deadlines[0]):
+                heappop(deadlines)
+            if deadlines:
+                timeout = max(0.0, deadlines[0][0] - time.monotonic())
             events = self.epoll.poll(timeout)
             timer.busy()
             if fault_points:
@@ -61,11 +70,17 @@ class CloseThread(Stage):
                     entry = lingering.get(fd)
                     if entry is not None:
                         self.guarded(self.drain_input, fd, entry[0])
-            if lingering:
+            if deadlines:
                 now = time.monotonic()
-                for fd, (conn, deadline) in list(lingering.items()):
-                    if now >= deadline:
-                        self.guarded(self.finish, fd, conn)
+                while deadlines and deadlines[0][0] <= now:
+                    entry = heappop(deadlines)
+                    if not self.ended(entry):
+                        self.guarded(self.finish, entry[2], entry[3])
+
+    def ended(self, entry: tuple) -> bool:
+        """Whether this heap entry's linger is over already (the connection was closed meanwhile)."""
+        current = self.lingering.get(entry[2])
+        return current is None or current[0] is not entry[3]
 
     def guarded(self, step, arg, conn) -> None:
         """Runs one step of closing `conn`; if it raises, the connection is closed outright and counted, so
@@ -119,7 +134,10 @@ class CloseThread(Stage):
             self.finish_conn(conn)
             return
         linger = DRAIN_LINGER_SECONDS if self.server.draining else LINGER_SECONDS
-        self.lingering[conn.fd] = (conn, time.monotonic() + linger)
+        deadline = time.monotonic() + linger
+        self.lingering[conn.fd] = (conn, deadline)
+        self.started += 1
+        heappush(self.deadlines, (deadline, self.started, conn.fd, conn))
 
     def drain_input(self, fd: int) -> None:
         sock = self.lingering[fd][0].sock

@@ -1,0 +1,68 @@
+"""The close thread's lingering close with many connections at once: after a refused request (input still
+coming), the server half-closes and drains each connection until its client closes or LINGER_SECONDS (2 s)
+pass. Clients that close early end their linger at once; the others are closed at their deadline, whatever
+the order they came in. Every connection is counted closed exactly once."""
+
+import socket
+import time
+
+from conftest import recv_until_closed
+
+
+def test_many_lingering_connections_end_at_the_client_close_or_their_deadline(server_factory):
+    server = server_factory(app="apps.hostile")
+    quick, slow = [], []
+    for i in range(120):
+        sock = server.raw_socket(timeout=10)
+        # A refused request with more input behind it: the server answers 400 and lingers (drains).
+        sock.sendall(b"BROKEN\r\n\r\n" + b"x" * 100)
+        (quick if i % 2 else slow).append(sock)
+    for sock in quick + slow:
+        assert sock.recv(12) == b"HTTP/1.1 400"
+    started = time.monotonic()
+    for sock in quick:  # these end their linger now
+        sock.close()
+    deadline = time.monotonic() + 10
+    while server.snapshot()["totals"]["connectionsOpen"] > len(slow) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    quick_done = time.monotonic() - started
+    # Generous bound (a loaded 2-core machine), but well under the 2 s linger: they did not wait for it.
+    assert server.snapshot()["totals"]["connectionsOpen"] == len(slow) and quick_done < 1.5, quick_done
+    for sock in slow:  # these never close: the server closes them at their linger deadline
+        assert recv_until_closed(sock).endswith(b"\n")  # the rest of the 400 page, then the server's FIN
+    while server.snapshot()["totals"]["connectionsOpen"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    slow_done = time.monotonic() - started
+    totals = server.snapshot()["totals"]
+    assert totals["connectionsOpen"] == 0 and totals["connectionsAccepted"] >= 120
+    assert 1.0 < slow_done < 8.0, slow_done  # at the deadline (2 s after the 400): not at once, not never
+    for sock in slow:
+        sock.close()
+
+
+def test_a_linger_deadline_left_from_a_closed_connection_closes_nothing_else(server_factory):
+    # A connection that lingered and closed early frees its descriptor number, and a new connection may get
+    # it while the old linger's deadline is still queued: when it comes up it must close nothing.
+    server = server_factory(app="apps.hostile", config="KEEPALIVE_TIMEOUT=30\n")
+    for _ in range(20):
+        sock = server.raw_socket()
+        sock.sendall(b"BROKEN\r\n\r\n" + b"x" * 100)
+        assert sock.recv(12) == b"HTTP/1.1 400"
+        sock.close()
+    keep = [server.raw_socket() for _ in range(20)]  # likely on the freed numbers
+    time.sleep(2.5)  # past every old linger deadline
+    for sock in keep:  # still open and served: no old deadline closed them
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        assert sock.recv(12) == b"HTTP/1.1 200"
+        sock.close()
+
+
+def test_close_of_an_idle_keep_alive_connection_is_not_lingering(server_factory):
+    server = server_factory(app="apps.hostile", config="KEEPALIVE_TIMEOUT=1\n")
+    sock = socket.create_connection((server.host, server.port), timeout=10)
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+    assert sock.recv(12) == b"HTTP/1.1 200"
+    started = time.monotonic()
+    recv_until_closed(sock)  # the keep-alive timeout closes it
+    assert time.monotonic() - started < 5
+    sock.close()
