@@ -15,6 +15,7 @@ import { choosePython } from './bootstrap';
 import { pickConfig, workingDirectoryFor } from './configFiles';
 import type { Ctx } from './ctx';
 import { showInterpreterError, showServerError } from './errorActions';
+import { findInterpreters, type Interpreter } from './interpreters';
 import { MetricsPanel } from './metricsPanel';
 import { ensurePlatform } from './platform';
 import { ensureTrusted } from './trust';
@@ -150,9 +151,53 @@ async function showActions(ctx: Ctx): Promise<void> {
     ...(anyRunning ? [{ label: '$(debug-stop) Stop', command: 'server3.stop' }] : []),
     { label: '$(graph) Show Live Metrics', command: 'server3.showMetrics' },
     { label: '$(output) Show Logs', command: 'server3.showLogs' },
+    { label: '$(symbol-namespace) Select Interpreter', command: 'server3.selectInterpreter' },
   ];
   const picked = await vscode.window.showQuickPick(items, { title: 'Server 3' });
   if (picked) await vscode.commands.executeCommand(picked.command);
+}
+
+/** The interpreters the server can run on (see interpreters.ts), for the picker and for tests. */
+async function listInterpreters(ctx: Ctx): Promise<Interpreter[]> {
+  const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
+  return findInterpreters({ setting: ctx.config.pythonPath() || undefined, folders });
+}
+
+/**
+ * "Server 3: Select Interpreter": every interpreter found, free-threaded ones first with what that means;
+ * the choice goes into server3.pythonPath (this workspace). An interpreter selected in the Python extension
+ * still comes first at start (bootstrap.ts), so the user is told when one is.
+ */
+async function selectInterpreter(ctx: Ctx): Promise<string | undefined> {
+  const found = await listInterpreters(ctx);
+  const current = ctx.config.pythonPath();
+  const items = found.map((i) => ({
+    label: `Python ${i.version}${i.freeThreaded ? ' (free-threaded)' : ''}${i.venv ? ' (venv)' : ''}`,
+    description: i.command + (i.command === current ? ' · current setting' : ''),
+    detail: i.freeThreaded
+      ? 'GIL off: the four stages and the app threads run in parallel on several cores. Best for CPU-bound apps; extension modules that are not free-threading-safe turn the GIL back on (the views show it).'
+      : undefined,
+    interpreter: i,
+  }));
+  if (!items.length) {
+    void vscode.window.showErrorMessage(
+      'Server 3: no Python 3.10+ found on PATH, in pyenv or in the workspace.',
+    );
+    return undefined;
+  }
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Server 3: interpreter for the server',
+    placeHolder: 'Free-threaded builds (python3.13t) run the threads without the GIL',
+  });
+  if (!picked) return undefined;
+  await vscode.workspace
+    .getConfiguration('server3')
+    .update('pythonPath', picked.interpreter.command, vscode.ConfigurationTarget.Workspace);
+  if (vscode.extensions.getExtension('ms-python.python'))
+    void vscode.window.showInformationMessage(
+      'Server 3: set server3.pythonPath. An interpreter selected in the Python extension is used first: select this one there too, or clear it there.',
+    );
+  return picked.interpreter.command;
 }
 
 export function commandTable(ctx: Ctx): Record<string, Cmd> {
@@ -164,6 +209,8 @@ export function commandTable(ctx: Ctx): Record<string, Cmd> {
     'server3.showMetrics': async (arg) => MetricsPanel.show(ctx, serverIdFrom(arg)),
     'server3.showLogs': async () => ctx.output.show(),
     'server3.showActions': () => showActions(ctx),
+    'server3.selectInterpreter': () => selectInterpreter(ctx),
+    'server3.listInterpreters': () => listInterpreters(ctx),
   };
 }
 

@@ -71,14 +71,14 @@ export async function showServerError(
 }
 
 export async function showInterpreterError(message: string): Promise<void> {
-  const commands = await vscode.commands.getCommands(true);
-  const canSelect = commands.includes('python.setInterpreter');
   const choice = await vscode.window.showErrorMessage(
     `Server 3: ${message}`,
-    ...(canSelect ? ['Select Interpreter'] : []),
+    'Select Interpreter',
     'Open Settings',
   );
-  if (choice === 'Select Interpreter') await vscode.commands.executeCommand('python.setInterpreter');
+  // Ours lists every interpreter found (free-threaded ones too) and writes server3.pythonPath; the Python
+  // extension's own picker is one of the ways to get there (it is used first when it has a selection).
+  if (choice === 'Select Interpreter') await vscode.commands.executeCommand('server3.selectInterpreter');
   else if (choice === 'Open Settings')
     await vscode.commands.executeCommand('workbench.action.openSettings', 'server3.pythonPath');
 }

@@ -34,6 +34,11 @@ export interface RatesPoint {
   errors5xx: number;
   /** What the runtime's health check found wrong (a dead or stuck stage); empty when healthy. */
   problems: string[];
+  /** Process CPU seconds per wall second over the interval: above 1, its threads ran in parallel. */
+  cpuCores?: number;
+  /** The GIL's state in the last snapshot (undefined from a runtime that does not say). */
+  gil?: boolean;
+  python?: string;
   threads: ThreadRates[];
 }
 
@@ -82,6 +87,12 @@ export function computeRates(current: MetricsSnapshot, previous?: MetricsSnapsho
     requests: current.totals.requests,
     errors5xx: current.totals.status['5xx'],
     problems: current.health?.status === 'failing' ? current.health.problems : [],
+    cpuCores:
+      current.processCpuSeconds === undefined
+        ? undefined
+        : rate(current.processCpuSeconds, usable ? (previous.processCpuSeconds ?? 0) : 0),
+    gil: current.gil,
+    python: current.python,
     threads: current.threads.map((t) => {
       const before = prevThreads.get(t.name);
       return {
@@ -97,6 +108,16 @@ export function computeRates(current: MetricsSnapshot, previous?: MetricsSnapsho
       };
     }),
   };
+}
+
+/** "1.45 cores" / "0.30 cores": process CPU per wall second, for the tree, the tooltip and the panel. */
+export function formatCores(cores: number | undefined): string {
+  return cores === undefined ? '–' : `${cores.toFixed(2)} cores`;
+}
+
+/** "GIL off" / "GIL on" / "" (unknown), as the views show a server's GIL state. */
+export function gilText(gil: boolean | undefined): string {
+  return gil === undefined ? '' : gil ? 'GIL on' : 'GIL off';
 }
 
 /** Short human numbers for narrow places (status bar, tree descriptions). */

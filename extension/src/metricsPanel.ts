@@ -6,10 +6,13 @@
  * For UI tests, inside the webview frame (`iframe.webview` -> `iframe#active-frame`):
  *  - `#server-select` (aria-label "Server"): one option per server, value = config URI, text "<label> (<state>)";
  *  - `#server-state`: "<state> · <url>"; `#open-browser` button (enabled while running) runs server3.openBrowser;
+ *  - `#server-python`: "Python <version> · GIL off" (or "GIL on") while running, from the latest snapshot;
  *  - `#empty` is shown (not hidden) while the selected server is not running;
- *  - `#charts` holds canvases `#chart-rps`, `#chart-latency`, `#chart-busy` (role img, aria-labels) and
- *    legends `#legend-latency`, `#legend-busy` (one `.legend-entry` per thread name);
- *  - `#summary` (aria-live): "<n> req/s · p50 <x> ms · p99 <y> ms · <c> open connections · <r> requests";
+ *  - `#charts` holds canvases `#chart-rps`, `#chart-latency`, `#chart-cpu`, `#chart-busy` (role img,
+ *    aria-labels) and legends `#legend-latency`, `#legend-busy` (one `.legend-entry` per thread name);
+ *    `#chart-cpu` is the process's CPU seconds per wall second (cores busy: above 1, threads ran in parallel);
+ *  - `#summary` (aria-live): "<n> req/s · p50 <x> ms · p99 <y> ms · CPU <k> cores · <c> open connections ·
+ *    <r> requests";
  *  - `#threads` table, body `#thread-rows`, one `tr[data-thread="<name>"]` per thread:
  *    name, state, items/s, busy %, queue depth.
  * Metrics are requested only while the panel is visible.
@@ -94,6 +97,8 @@ export class MetricsPanel implements vscode.Disposable {
       label: this.ctx.label(s.id),
       state: s.state,
       url: s.url,
+      python: s.pythonVersion,
+      gil: s.gil,
     }));
     this.post({ type: 'servers', servers, select });
   }
@@ -150,6 +155,7 @@ export class MetricsPanel implements vscode.Disposable {
   <label for="server-select">Server</label>
   <select id="server-select" aria-label="Server"></select>
   <span id="server-state" role="status"></span>
+  <span id="server-python"></span>
   <button id="open-browser" type="button" aria-label="Open in Browser">Open in Browser</button>
 </header>
 <p id="empty" class="hint">No server yet. Run "Server 3: Start" (F1) to start one.</p>
@@ -163,6 +169,10 @@ export class MetricsPanel implements vscode.Disposable {
     <h2 id="title-latency">Latency (ms)</h2>
     <div class="legend" id="legend-latency"></div>
     <canvas id="chart-latency" role="img" aria-label="Latency p50 and p99 over time"></canvas>
+  </section>
+  <section class="chart" aria-labelledby="title-cpu">
+    <h2 id="title-cpu">CPU of the process (cores busy: above 1, threads run in parallel)</h2>
+    <canvas id="chart-cpu" role="img" aria-label="CPU seconds per second of the server process over time"></canvas>
   </section>
   <section class="chart" aria-labelledby="title-busy">
     <h2 id="title-busy">Thread busy %</h2>

@@ -58,6 +58,9 @@ export class MetricsStore implements vscode.Disposable {
       connectionsOpen: sum((p) => p.connectionsOpen),
       requests: sum((p) => p.requests),
       workers,
+      cpuCores: workers.some((p) => p.cpuCores !== undefined) ? sum((p) => p.cpuCores ?? 0) : undefined,
+      gil: workers.some((p) => p.gil === undefined) ? undefined : workers.some((p) => p.gil),
+      python: workers[0].python,
       problems: workers.flatMap((p) =>
         p.problems.map((problem) => (workers.length > 1 ? `worker ${p.worker}: ${problem}` : problem)),
       ),

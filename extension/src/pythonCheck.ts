@@ -12,11 +12,21 @@ export interface PythonCheck {
   command: string;
   executable?: string;
   version?: string;
+  /** A free-threaded build (python3.13t, ...): with the GIL off the server's threads run in parallel. */
+  freeThreaded?: boolean;
+  /** A virtual environment (its own packages), not a base interpreter. */
+  venv?: boolean;
   /** What went wrong, for the user: missing or too old. */
   problem?: { kind: 'interpreter-missing' | 'interpreter-too-old'; message: string };
 }
 
-const PROBE = 'import sys; print("%d.%d.%d" % sys.version_info[:3]); print(sys.executable)';
+const PROBE = [
+  'import sys, sysconfig',
+  'print("%d.%d.%d" % sys.version_info[:3])',
+  'print(sys.executable)',
+  'print(int(bool(sysconfig.get_config_var("Py_GIL_DISABLED"))))',
+  'print(int(sys.prefix != sys.base_prefix))',
+].join('; ');
 
 export function isRecentEnough(version: string, min: readonly [number, number] = MIN_PYTHON): boolean {
   const [major, minor] = version.split('.').map(Number);
@@ -39,7 +49,7 @@ export function checkPython(command: string, timeoutMs = 10_000): Promise<Python
         });
         return;
       }
-      const [version, executable] = stdout.trim().split(/\r?\n/);
+      const [version, executable, freeThreaded, venv] = stdout.trim().split(/\r?\n/);
       if (!isRecentEnough(version)) {
         resolve({
           ok: false,
@@ -53,7 +63,14 @@ export function checkPython(command: string, timeoutMs = 10_000): Promise<Python
         });
         return;
       }
-      resolve({ ok: true, command, version, executable });
+      resolve({
+        ok: true,
+        command,
+        version,
+        executable,
+        freeThreaded: freeThreaded === '1',
+        venv: venv === '1',
+      });
     });
   });
 }

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import type { ServerInfo } from '../../server-runtime/src/protocol';
 import type { Ctx } from './ctx';
-import { formatRate } from './metricsMath';
+import { formatCores, formatRate } from './metricsMath';
 
 const ICONS: Record<ServerInfo['state'], string> = {
   starting: '$(loading~spin)',
@@ -83,6 +83,14 @@ export class StatusBar implements vscode.Disposable {
       md.appendMarkdown(`**${this.ctx.label(s.id)}**: ${s.state}`);
       if (s.url) md.appendMarkdown(` at ${s.url}`);
       if (s.pid) md.appendMarkdown(` (pid ${s.pid})`);
+      const rates = this.ctx.metrics.get(s.id);
+      const gil = rates?.gil ?? s.gil;
+      if (s.state === 'running' && s.pythonVersion) {
+        md.appendMarkdown(`  \nPython ${s.pythonVersion}`);
+        if (gil === false) md.appendMarkdown(', GIL off: free-threaded, the threads run in parallel');
+        else if (gil) md.appendMarkdown(', GIL on');
+        if (rates?.cpuCores !== undefined) md.appendMarkdown(` · CPU ${formatCores(rates.cpuCores)}`);
+      }
       if (s.error) {
         md.appendMarkdown('  \n$(warning) ');
         md.appendText(s.error.message);

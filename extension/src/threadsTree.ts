@@ -8,7 +8,9 @@
  *    contextValue `server3.server.<state>`.
  *  - a "Totals" row first under each server (id `server3.totals:<config uri>`), then one row per thread,
  *    label = the runtime's thread name ("accept", "read", "app-1", "close"; "w1 app-1" with several workers),
- *    id `server3.thread:<config uri>:<worker>:<name>`, description "busy|waiting · N/s · B% busy · q D · cpu Cs".
+ *    id `server3.thread:<config uri>:<worker>:<name>`, description "busy|waiting · N/s · B% busy · q D · cpu Cs";
+ *  - a running server's description ends with "GIL on" or "GIL off" (from its latest snapshot, else the ready
+ *    message); the Totals row ends with "CPU <x.xx> cores" (process CPU seconds per wall second).
  *  - before the first snapshot (or with METRICS=off) the thread rows carry the names from the ready message and
  *    the description "no metrics yet ..." (no Totals row);
  *  - a thread whose death ended the server (error kind stage-died) gets a row first, label = its name, id
@@ -20,7 +22,7 @@
 import * as vscode from 'vscode';
 import type { ServerInfo } from '../../server-runtime/src/protocol';
 import type { Ctx } from './ctx';
-import { formatRate, type ThreadRates } from './metricsMath';
+import { formatCores, formatRate, gilText, type ThreadRates } from './metricsMath';
 
 type Node =
   | { kind: 'server'; serverId: string }
@@ -130,6 +132,8 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     const parts: string[] = [info.state];
     if (info.state === 'running' && info.host) parts.push(`${info.host}:${info.port}`);
     if (info.state === 'running' && rates) parts.push(`${formatRate(rates.requestsPerSec)} req/s`);
+    const gil = rates?.gil ?? info.gil;
+    if (info.state === 'running' && gil !== undefined) parts.push(gilText(gil));
     const problems = info.state === 'running' ? (rates?.problems ?? []) : [];
     parts.push(...problems);
     if (info.error) parts.push(info.error.message);
@@ -144,7 +148,9 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       info.url && `URL: ${info.url}`,
       info.pid && `pid ${info.pid}`,
       info.python &&
-        `Python ${info.pythonVersion ?? ''}: ${info.python}${info.gil === false ? ' (free-threaded, no GIL)' : ''}`,
+        `Python ${info.pythonVersion ?? ''}: ${info.python}${gil === false ? ' (free-threaded: the GIL is off, threads run in parallel)' : gil ? ' (GIL on)' : ''}`,
+      rates?.cpuCores !== undefined &&
+        `CPU: ${formatCores(rates.cpuCores)} busy (CPU seconds per second; above 1 the threads ran in parallel)`,
       ...problems.map((p) => `Health: ${p}`),
       info.error && `Problem: ${info.error.message}`,
     ]
@@ -190,9 +196,11 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
       `p99 ${ms(rates.p99Ms)}`,
       `${rates.connectionsOpen} open`,
       `${rates.requests} requests`,
+      ...(rates.cpuCores !== undefined ? [`CPU ${formatCores(rates.cpuCores)}`] : []),
     ].join(' · ');
     item.iconPath = new vscode.ThemeIcon('dashboard');
-    item.tooltip = 'Totals of the server; latency percentiles are over the last interval.';
+    item.tooltip =
+      "Totals of the server; latency percentiles are over the last interval. CPU: the process's CPU seconds per second (above 1: its threads ran on several cores at once).";
     return item;
   }
 

@@ -20,6 +20,7 @@ const byId = <T extends HTMLElement>(id: string) => document.getElementById(id) 
 
 const select = byId<HTMLSelectElement>('server-select');
 const stateLabel = byId<HTMLSpanElement>('server-state');
+const pythonLabel = byId<HTMLSpanElement>('server-python');
 const openButton = byId<HTMLButtonElement>('open-browser');
 const empty = byId<HTMLParagraphElement>('empty');
 const charts = byId<HTMLDivElement>('charts');
@@ -30,6 +31,7 @@ const busyLegend = byId<HTMLDivElement>('legend-busy');
 const rpsChart = new LineChart(byId<HTMLCanvasElement>('chart-rps'), '');
 const latencyChart = new LineChart(byId<HTMLCanvasElement>('chart-latency'), 'ms');
 const busyChart = new LineChart(byId<HTMLCanvasElement>('chart-busy'), '%', 100);
+const cpuChart = new LineChart(byId<HTMLCanvasElement>('chart-cpu'), 'cores');
 
 const history = new Map<string, RingBuffer<PanelPoint>>();
 let servers: PanelServer[] = [];
@@ -69,6 +71,7 @@ function renderServers(): void {
   const current = servers.find((s) => s.id === selected);
   stateLabel.textContent = current ? `${current.state}${current.url ? ` · ${current.url}` : ''}` : '';
   const running = current?.state === 'running';
+  if (!running) pythonLabel.textContent = '';
   openButton.disabled = !running;
   empty.hidden = running;
   empty.textContent = current
@@ -105,7 +108,18 @@ function draw(): void {
     ],
     windowSeconds,
   );
+  cpuChart.draw(
+    times,
+    [{ name: 'CPU cores', color: paletteColor(2), values: points.map((p) => p.cpuCores) }],
+    windowSeconds,
+  );
   const last = points[points.length - 1];
+  const current = servers.find((s) => s.id === selected);
+  const gil = last.gil ?? current?.gil;
+  const python = last.python ?? current?.python;
+  pythonLabel.textContent = python
+    ? `Python ${python}${gil === undefined ? '' : gil ? ' · GIL on' : ' · GIL off'}`
+    : '';
   const threadNames = last.threads.map((t) => t.name);
   const busySeries: Series[] = threadNames.map((name, i) => ({
     name,
@@ -116,7 +130,8 @@ function draw(): void {
   legend(busyLegend, threadNames);
   renderTable(last);
   const ms = (v?: number) => (v === undefined ? '–' : `${v} ms`);
-  summary.textContent = `${last.requestsPerSec.toFixed(1)} req/s · p50 ${ms(last.p50Ms)} · p99 ${ms(last.p99Ms)} · ${last.connectionsOpen} open connections · ${last.requests} requests`;
+  const cores = last.cpuCores === undefined ? '' : ` · CPU ${last.cpuCores.toFixed(2)} cores`;
+  summary.textContent = `${last.requestsPerSec.toFixed(1)} req/s · p50 ${ms(last.p50Ms)} · p99 ${ms(last.p99Ms)}${cores} · ${last.connectionsOpen} open connections · ${last.requests} requests`;
 }
 
 function renderTable(point: PanelPoint): void {

@@ -7,6 +7,9 @@ export interface PanelServer {
   label: string;
   state: string;
   url?: string;
+  /** From the ready message: the interpreter's version and whether the GIL is off. */
+  python?: string;
+  gil?: boolean;
 }
 
 /** The live totals of one server (all workers summed): what the status bar, the tree and the panel show. */
@@ -19,6 +22,11 @@ export interface ServerTotals {
   p99Ms?: number;
   connectionsOpen: number;
   requests: number;
+  /** Process CPU seconds per wall second (all workers): above 1, threads ran in parallel. */
+  cpuCores?: number;
+  /** Any worker with the GIL on: true; all off: false; unknown: undefined. */
+  gil?: boolean;
+  python?: string;
 }
 
 /** One point of the panel's charts: the totals plus every thread's numbers. */

@@ -169,6 +169,13 @@ export interface MetricsSnapshot {
   pid: number;
   /** One entry per process when WORKERS > 1; index 0 otherwise only. */
   worker: number;
+  /** The interpreter's version, e.g. "3.13.5". */
+  python?: string;
+  /** Whether the GIL is on now (a free-threaded build turns it on when a non-free-threading-safe extension
+   * module is imported, possibly long after startup). */
+  gil?: boolean;
+  /** CPU seconds of the whole process; per wall second above 1 means its threads ran in parallel. */
+  processCpuSeconds?: number;
   health?: Health;
   threads: ThreadMetrics[];
   totals: MetricsTotals;

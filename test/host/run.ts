@@ -16,6 +16,7 @@ import { artifactPath } from '../harness/artifacts';
 import { blockNonLoopback, launchChromium } from '../harness/browser';
 import { ensureBuild } from '../harness/build';
 import { REPO_ROOT, startCodeServer, type CodeServer } from '../harness/codeServer';
+import { FT_CACHE } from '../harness/freeThreaded';
 import { copyWorkspace, type ScratchWorkspace } from '../harness/workspace';
 import { OUTPUT_PREFIX, RESULT_MARKER } from './suite/index';
 import type { Browser } from 'playwright-core';
@@ -81,7 +82,11 @@ async function main(): Promise<number> {
   let outcome: Outcome = { exitCode: 1, passed: 0, failed: 1 };
   try {
     ensureBuild();
-    cs = await startCodeServer({ workspace: ws.dir, keepScratch: process.env.KEEP_SCRATCH === '1' });
+    cs = await startCodeServer({
+      workspace: ws.dir,
+      keepScratch: process.env.KEEP_SCRATCH === '1',
+      env: { SERVER3_FT_CACHE: FT_CACHE },
+    });
     console.log(`[host] code-server ${cs.origin}, workspace ${ws.dir} (app port ${ws.appPort})`);
     browser = await launchChromium();
     outcome = await runInExtensionHost(browser, cs, ws);

@@ -20,6 +20,7 @@ import { artifactPath, SCREENSHOTS_DIR } from '../harness/artifacts';
 import { blockNonLoopback, launchChromium } from '../harness/browser';
 import { ensureVsix } from '../harness/build';
 import { startCodeServer, type CodeServer } from '../harness/codeServer';
+import { FT_CACHE } from '../harness/freeThreaded';
 import { copyWorkspace } from '../harness/workspace';
 import { createContext, type UiTest, type UiTestOptions } from './context';
 import { waitForWorkbench } from './workbench';
@@ -110,6 +111,7 @@ async function runGroup(browser: Browser, vsix: string, tests: LoadedTest[], wor
       vsixes: [vsix],
       workspaceTrust,
       keepScratch: process.env.KEEP_SCRATCH === '1',
+      env: { SERVER3_FT_CACHE: FT_CACHE },
     });
     const trust = workspaceTrust ? 'Workspace Trust on' : 'Workspace Trust off';
     console.log(`[ui] code-server ${cs.origin} with ${path.relative(process.cwd(), vsix)} (${trust})`);

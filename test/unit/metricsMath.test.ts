@@ -2,7 +2,14 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { MetricsSnapshot } from '../../server-runtime/src/protocol';
-import { computeRates, formatRate, histogramDelta, percentileMs } from '../../extension/src/metricsMath';
+import {
+  computeRates,
+  formatCores,
+  formatRate,
+  gilText,
+  histogramDelta,
+  percentileMs,
+} from '../../extension/src/metricsMath';
 
 function snapshot(time: number, requests: number, counts: number[], busy = 0, pid = 10): MetricsSnapshot {
   return {
@@ -71,6 +78,35 @@ describe('metricsMath', () => {
     const r = computeRates(after, before);
     assert.equal(r.requestsPerSec, 10);
     assert.equal(r.threads[0].busyPercent, 25);
+  });
+
+  it('turns process CPU seconds into cores busy over the interval, and passes GIL and Python on', () => {
+    const a = {
+      ...snapshot(1010, 100, [100, 0, 0, 0, 0]),
+      processCpuSeconds: 4,
+      gil: false,
+      python: '3.13.5',
+    };
+    const b = {
+      ...snapshot(1012, 300, [300, 0, 0, 0, 0]),
+      processCpuSeconds: 6.9,
+      gil: false,
+      python: '3.13.5',
+    };
+    const r = computeRates(b, a);
+    assert.ok(Math.abs(r.cpuCores! - 1.45) < 1e-9, String(r.cpuCores)); // 2.9 CPU s in 2 wall s
+    assert.equal(r.gil, false);
+    assert.equal(r.python, '3.13.5');
+    // First snapshot (or a restart): the average since the process started.
+    const first = computeRates({ ...snapshot(1020, 10, [10, 0, 0, 0, 0]), processCpuSeconds: 5 });
+    assert.equal(first.cpuCores, 0.25); // 5 CPU s over 20 s of uptime
+    // A runtime that does not report it: unknown, not zero.
+    assert.equal(computeRates(snapshot(1012, 1, [1, 0, 0, 0, 0]), a).cpuCores, undefined);
+    assert.equal(formatCores(1.449), '1.45 cores');
+    assert.equal(formatCores(undefined), '–');
+    assert.equal(gilText(false), 'GIL off');
+    assert.equal(gilText(true), 'GIL on');
+    assert.equal(gilText(undefined), '');
   });
 
   it('formats rates for narrow places', () => {

@@ -12,6 +12,7 @@ The snapshot's shape is `MetricsSnapshot` of server-runtime/src/protocol.ts minu
 from __future__ import annotations
 
 import os
+import sys
 import time
 from bisect import bisect_left
 
@@ -114,6 +115,23 @@ def thread_cpu_seconds(native_id: int) -> float:
         return 0.0
 
 
+def process_cpu_seconds() -> float:
+    """utime + stime of the whole process (every thread, the main and control threads too)."""
+    try:
+        with open("/proc/self/stat", "rb") as f:
+            fields = f.read().rpartition(b")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def gil_enabled() -> bool:
+    """Whether the GIL is on right now: a free-threaded build turns it back on when an extension module that
+    does not declare itself free-threading-safe is imported, which can happen long after startup."""
+    check = getattr(sys, "_is_gil_enabled", None)
+    return True if check is None else bool(check())
+
+
 def snapshot(
     stats: list[ThreadStats],
     started: float,
@@ -153,6 +171,9 @@ def snapshot(
         "uptimeSeconds": round(time.monotonic() - started, 3),
         "pid": os.getpid(),
         "worker": worker,
+        "python": sys.version.split()[0],
+        "gil": gil_enabled(),
+        "processCpuSeconds": process_cpu_seconds(),
         "health": health or {"status": "ok", "problems": []},
         "threads": threads,
         "totals": {

@@ -13,22 +13,15 @@ from __future__ import annotations
 
 import select
 import socket
-import sys
 import time
 
 from . import faults
 from .connection import MAX_PENDING, Connection
 from .logs import LOG
-from .metrics import LoopTimer
+from .metrics import LoopTimer, gil_enabled
 from .parser import RequestParser
 from .response import simple_response
 from .stage import Stage, traceback_text
-
-
-def gil_enabled() -> bool:
-    check = getattr(sys, "_is_gil_enabled", None)
-    return True if check is None else bool(check())
-
 
 # 64 KiB, not more: 256 KiB crossed malloc's mmap threshold and cost ~18 us per call (mmap + munmap), about
 # half of a small request. Reads go into one reusable buffer (recv_into) and only the bytes that came are

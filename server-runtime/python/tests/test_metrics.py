@@ -154,3 +154,23 @@ def test_recorded_responses_land_in_the_right_status_class_and_latency_bucket():
     for _, seconds in cases:  # a bucket counts latencies <= its bound (Prometheus `le`)
         expected[next((i for i, b in enumerate(LATENCY_BOUNDS_MS) if seconds * 1000 <= b), -1)] += 1
     assert counts == expected and counts[0] == 2 and counts[-1] == 1
+
+
+def test_snapshot_says_which_python_whether_the_gil_is_on_and_the_process_cpu(server_factory):
+    # What the views show next to the per-thread busy %: the interpreter, the GIL's state now (a free-threaded
+    # build turns it back on when an extension module that is not free-threading-safe is imported, possibly
+    # long after the ready line), and the process's CPU seconds (CPU per wall second above 1 = threads ran
+    # in parallel).
+    import sys
+
+    server = server_factory(app="apps.hostile")
+    first = server.snapshot()
+    for _ in range(200):
+        server.request("GET", "/")
+    second = server.snapshot()
+    assert first["python"] == sys.version.split()[0]
+    expected_gil = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
+    assert first["gil"] is expected_gil
+    assert 0 < first["processCpuSeconds"] < second["processCpuSeconds"]
+    threads_cpu = sum(t["cpuSeconds"] for t in second["threads"])
+    assert second["processCpuSeconds"] >= threads_cpu - 0.02  # the process counts every thread's CPU
