@@ -412,8 +412,8 @@ def main() -> int:
     total_run = sum(
         1 for mod in modules for m in mod.mutants if m.status in ("killed", "timeout", "survived")
     )
-    passed = len(modules) - len(failed)
-    print(f"mutation-py: {total_run} mutants run; modules: {passed} passed, {len(failed)} failed")
+    print(f"mutation-py: {total_run} mutants run in {seconds:.0f} s; modules at or above their threshold:")
+    print(f"mutation-py: {len(modules) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed or errors else 0
 
 
