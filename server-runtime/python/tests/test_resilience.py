@@ -358,6 +358,20 @@ def test_an_app_failing_before_its_first_byte_gets_a_whole_500_and_a_close(hosti
     sock.close()
 
 
+def test_the_access_log_counts_the_body_bytes_of_a_500_the_server_made_in_place_of_the_apps(hostile):
+    assert get(hostile, "/raise?kind=RuntimeError&when=call&log=1")[0] == 500
+    assert get(hostile, "/?log=2")[0] == 200
+    deadline = time.monotonic() + 5
+    while "/?log=2 " not in hostile.stdout() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = hostile.stdout().splitlines()
+    failed = next(line for line in lines if "when=call&log=1 " in line)
+    ok = next(line for line in lines if "/?log=2 " in line)
+    # the body of the server's 500 ("500 Internal Server Error (see the server log)\n"), not its head
+    assert failed.endswith('HTTP/1.1" 500 47'), failed
+    assert ok.endswith('HTTP/1.1" 200 2'), ok
+
+
 # ---- MAX_CONNECTIONS from the open-file limit ----
 
 
