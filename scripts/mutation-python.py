@@ -234,7 +234,14 @@ class Worker:
             self._clear_pyc(mutant.module)
 
 
-def select(modules: list[Module], config: dict, equivalents: dict, mode: str, changed_cap: int) -> list:
+def select(
+    modules: list[Module],
+    config: dict,
+    equivalents: dict,
+    mode: str,
+    changed_cap: int,
+    rerun: frozenset = frozenset(),
+) -> list:
     seed = config["seed"]
     jobs = []
     for module in modules:
@@ -244,6 +251,8 @@ def select(modules: list[Module], config: dict, equivalents: dict, mode: str, ch
         live = [m for m in module.mutants if m.status == "pending"]
         if mode == "full":
             picked = live
+        elif mode == "rerun":
+            picked = [m for m in live if m.key in rerun]
         else:
             ranked = sorted(live, key=lambda m: m.rank(seed))
             picked = ranked[: module.sample]
@@ -255,11 +264,13 @@ def select(modules: list[Module], config: dict, equivalents: dict, mode: str, ch
         for m in live:
             if id(m) not in chosen:
                 m.status = "skipped"
-        jobs += [(module, m) for m in picked]
-    return jobs
+        jobs.append([(module, m) for m in picked])
+    # Round robin over the modules: a run cut short by --budget has still sampled every module.
+    longest = max((len(j) for j in jobs), default=0)
+    return [j[i] for i in range(longest) for j in jobs if i < len(j)]
 
 
-def execute(jobs: list, workers: list[Worker], budget: float | None) -> None:
+def execute(jobs: list, workers: list[Worker], budget: float | None, log=None) -> None:
     started = time.monotonic()
     lock = threading.Lock()
     queue = list(jobs)
@@ -278,6 +289,11 @@ def execute(jobs: list, workers: list[Worker], budget: float | None) -> None:
                 module, mutant = queue.pop(0)
             worker.run(module, mutant)
             with lock:
+                if log is not None:  # one line per mutant as it ends: a run stopped midway keeps its results
+                    log.write(
+                        json.dumps({"key": mutant.key, "line": mutant.line, "status": mutant.status}) + "\n"
+                    )
+                    log.flush()
                 done[0] += 1
                 mark = {"killed": ".", "timeout": "T", "survived": "S", "error": "E"}.get(mutant.status, "?")
                 print(
@@ -341,6 +357,8 @@ def main() -> int:
     parser.add_argument("--changed", type=int, default=6, help="gate: at most this many changed-line mutants")
     parser.add_argument("--report", default="", help="write the markdown report here")
     parser.add_argument("--json", default="", help="write every mutant's result here")
+    parser.add_argument("--rerun", default="", help="run only the survivors recorded in this --log file")
+    parser.add_argument("--log", default="", help="append one JSON line per finished mutant to this file")
     parser.add_argument("--list", action="store_true", help="list the selected mutants, run nothing")
     parser.add_argument("--show-output", action="store_true", help="print the test output of survivors")
     args = parser.parse_args()
@@ -363,8 +381,12 @@ def main() -> int:
     for key in stale:
         print(f"mutation: equivalent no longer matches a mutant (line edited?): {key}", file=sys.stderr)
 
-    mode = "gate" if args.gate else "sample" if args.sample else "full"
-    jobs = select(modules, config, equivalents, mode, args.changed)
+    mode = "gate" if args.gate else "sample" if args.sample else "rerun" if args.rerun else "full"
+    rerun = frozenset()
+    if args.rerun:  # the survivors of an earlier run's --log: did the new tests kill them?
+        with open(args.rerun) as f:
+            rerun = frozenset(e["key"] for e in map(json.loads, f) if e["status"] == "survived")
+    jobs = select(modules, config, equivalents, mode, args.changed, rerun)
     if args.list:
         for _mod, m in jobs:
             print(f"{m.module}:{m.line} {m.operator} #{m.index}: {m.source}")
@@ -375,7 +397,8 @@ def main() -> int:
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="server3-mutation-") as root:
         pool = [Worker(i, Path(root), sys.executable, config, args.timeout) for i in range(workers)]
-        execute(jobs, pool, args.budget)
+        with open(args.log, "a") if args.log else open(os.devnull, "w") as log:
+            execute(jobs, pool, args.budget, log if args.log else None)
     seconds = time.monotonic() - started
 
     text = report_text(modules, mode, seconds, equivalents)
