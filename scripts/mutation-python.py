@@ -333,7 +333,8 @@ def report_text(modules: list[Module], mode: str, seconds: float, equivalents: d
     if not survivors:
         lines.append("None.")
     for m in survivors:
-        lines.append(f"- `{m.module}.py:{m.line}` {m.operator} #{m.index}: `{m.source}` -> `{m.mutated}`")
+        # the key as equivalents.txt takes it, then the mutated line
+        lines.append(f"- line {m.line}: `{m.key}` -> `{m.mutated}`")
     errors = [m for mod in modules for m in mod.mutants if m.status == "error"]
     if errors:
         lines += ["", f"## Errors ({len(errors)})", ""]
@@ -389,7 +390,7 @@ def main() -> int:
     jobs = select(modules, config, equivalents, mode, args.changed, rerun)
     if args.list:
         for _mod, m in jobs:
-            print(f"{m.module}:{m.line} {m.operator} #{m.index}: {m.source}")
+            print(f"line {m.line}: {m.key}")
         print(f"{len(jobs)} mutants")
         return 0
     workers = max(1, min(args.workers, 2))  # 2 cores, shared: never more
