@@ -25,7 +25,7 @@ const suites = [
   // since the recorded baseline, ~5 min on 2 cores (test/README.md, "Mutation testing of the Python runtime").
   {
     name: 'mutation-py',
-    cmd: ['bash', 'scripts/mutation-python.sh', '--gate'],
+    cmd: ['bash', 'scripts/mutation-python.sh', '--gate', '--budget', '300'],
     present: () => existsSync('server-runtime/python/mutation/config.toml'),
   },
   // Smoke run of the benchmark: correctness of every installed server under short loads, no timing judged.
