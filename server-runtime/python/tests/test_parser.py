@@ -292,3 +292,11 @@ def test_every_status_the_server_answers_itself_has_its_reason_phrase(status, re
     from Server_3_free_threads.response import simple_response
 
     assert simple_response(status, "why").startswith(f"HTTP/1.1 {status} {reason}\r\n".encode())
+
+
+def test_error_details_quote_at_most_40_characters_of_a_bad_content_length():
+    value = "1" * 30 + "x" * 30
+    out = RequestParser(max_header_size=1024, max_body_size=100).feed(
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: " + value.encode() + b"\r\n\r\n"
+    )
+    assert out[0].error.status == 400 and out[0].error.detail == f"invalid Content-Length {value[:40]!r}"
