@@ -363,7 +363,11 @@ def test_a_pipeline_deeper_than_max_pending_pauses_reading_then_resumes_it(basic
     sock = basic_server.raw_socket(timeout=20)
     reader = ResponseReader(sock)
     count = MAX_PENDING * 3
+    # A slow first request keeps the connection busy, so the rest arrive while one is in flight and queue up.
+    sock.sendall(b"GET /sleep?ms=500 HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.1)
     sock.sendall(b"".join(b"GET /environ/%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(count)))
+    assert reader.read()[0] == 200
     for i in range(count):
         status, _, body = reader.read()
         assert status == 200 and json.loads(body)["PATH_INFO"] == f"/environ/{i}", (i, body)
