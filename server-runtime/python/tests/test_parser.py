@@ -272,6 +272,10 @@ def test_a_forbidden_trailer_field_is_400_and_an_allowed_one_is_ignored():
 def test_an_empty_chunk_size_line_is_400_not_a_wait_for_more():
     out = RequestParser(max_header_size=1024, max_body_size=100).feed(chunked_head() + b"\r\n1\r\nx\r\n")
     assert out and out[0].error.status == 400 and out[0].error.detail == "malformed chunk size line"
+    parser = RequestParser(max_header_size=1024, max_body_size=100)
+    assert parser.feed(chunked_head()) == []
+    out = parser.feed(b"\r\n1\r\nx\r\n")  # the empty line at the very start of a piece of input
+    assert out and out[0].error.status == 400 and out[0].error.detail == "malformed chunk size line"
 
 
 @pytest.mark.parametrize(
