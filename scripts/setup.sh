@@ -24,7 +24,8 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv with $($PYTHON --version)"
   "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check -r server-runtime/python/requirements-test.txt
+.venv/bin/python -m pip install -q --disable-pip-version-check -r server-runtime/python/requirements-test.txt \
+  -r server-runtime/python/requirements-mutation.txt
 
 if [ -f scripts/install-code-server.sh ]; then bash scripts/install-code-server.sh; fi
 echo "setup: done"

@@ -21,6 +21,13 @@ const suites = [
     cmd: ['npm', 'run', 'test:py'],
     present: () => hasFiles('server-runtime/python/tests', /^test_.*\.py$|\/test_.*\.py$/),
   },
+  // Mutation testing of the Python runtime, the CI gate: a fixed sample per module + mutants on lines changed
+  // since the recorded baseline, ~5 min on 2 cores (test/README.md, "Mutation testing of the Python runtime").
+  {
+    name: 'mutation-py',
+    cmd: ['bash', 'scripts/mutation-python.sh', '--gate', '--budget', '300'],
+    present: () => existsSync('server-runtime/python/mutation/config.toml'),
+  },
   // Smoke run of the benchmark: correctness of every installed server under short loads, no timing judged.
   { name: 'bench', cmd: ['bash', 'bench/run.sh', '--quick'], present: () => existsSync('bench/run.sh') },
   { name: 'host', cmd: ['npm', 'run', 'test:host'], present: () => existsSync('out/test/host/run.js') },

@@ -23,14 +23,20 @@ import pytest
 TESTS_DIR = Path(__file__).resolve().parent
 PYTHON_DIR = TESTS_DIR.parent
 REPO_DIR = PYTHON_DIR.parent.parent
-if str(PYTHON_DIR) not in sys.path:  # test_parser.py imports the runtime's parser directly
+# The folder whose Server_3_free_threads package is tested: this tree's, or SERVER3_RUNTIME_DIR's (the
+# mutation runner, scripts/mutation-python.py, tests a mutated copy: both the servers the tests start and the
+# modules they import in-process must load it, and nothing from this tree).
+RUNTIME_DIR = Path(os.environ.get("SERVER3_RUNTIME_DIR") or PYTHON_DIR).resolve()
+if RUNTIME_DIR != PYTHON_DIR:
+    sys.path.insert(0, str(RUNTIME_DIR))
+elif str(PYTHON_DIR) not in sys.path:  # test_parser.py imports the runtime's parser directly
     sys.path.insert(0, str(PYTHON_DIR))
 BASE_CONFIG = "HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=128\nDOMAIN=testserver.local\n"
 
 
 def server_env(extra: dict | None = None) -> dict:
     env = dict(os.environ)
-    env["PYTHONPATH"] = str(PYTHON_DIR) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env["PYTHONPATH"] = str(RUNTIME_DIR) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env["PYTHONUNBUFFERED"] = "1"
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     if extra:

@@ -139,3 +139,16 @@ def test_problem_format():
     problem = parse_config_text("PORT=x\n")[1][-1]
     assert problem.format("a/.config_server").startswith("a/.config_server:1: error: PORT: 'x'")
     assert problem.format().startswith("line 1: error: ")
+
+
+def test_an_app_file_that_cannot_be_read_is_not_judged_and_does_not_raise(tmp_path, monkeypatch):
+    # The tests run as root, for whom chmod 000 blocks nothing: the open() that fails is the module's own.
+    write_app(tmp_path, "messager/wsgi.py", "nothing_here = 1\n")
+
+    def unreadable(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(config, "open", unreadable, raising=False)
+    assert parse_config_text(OLD_EXAMPLE, base_dir=tmp_path)[1] == []  # no "does not define" guess, no crash
+    monkeypatch.undo()
+    assert codes(parse_config_text(OLD_EXAMPLE, base_dir=tmp_path)[1]) == [(4, "no-application", "warning")]

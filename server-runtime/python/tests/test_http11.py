@@ -352,3 +352,26 @@ def test_idle_keep_alive_connection_is_closed_after_the_timeout(server_factory):
     sock.settimeout(5)
     assert sock.recv(10) == b""  # the server closed the idle connection
     assert 0.3 < time.monotonic() - started < 3
+
+
+def test_a_pipeline_deeper_than_max_pending_pauses_reading_then_resumes_it(basic_server):
+    # More pipelined requests than a connection may queue (MAX_PENDING = 16): the read thread stops reading
+    # it (the socket leaves epoll) and takes it back once the queue drains. Every request is answered, in
+    # order, and the connection still reads the requests that come after.
+    from Server_3_free_threads.connection import MAX_PENDING
+
+    sock = basic_server.raw_socket(timeout=20)
+    reader = ResponseReader(sock)
+    count = MAX_PENDING * 3
+    # A slow first request keeps the connection busy, so the rest arrive while one is in flight and queue up.
+    sock.sendall(b"GET /sleep?ms=500 HTTP/1.1\r\nHost: x\r\n\r\n")
+    time.sleep(0.1)
+    sock.sendall(b"".join(b"GET /environ/%d HTTP/1.1\r\nHost: x\r\n\r\n" % i for i in range(count)))
+    assert reader.read()[0] == 200
+    for i in range(count):
+        status, _, body = reader.read()
+        assert status == 200 and json.loads(body)["PATH_INFO"] == f"/environ/{i}", (i, body)
+    for i in range(3):  # one at a time after the pause: the socket is back in epoll
+        sock.sendall(b"GET /environ/after%d HTTP/1.1\r\nHost: x\r\n\r\n" % i)
+        assert json.loads(reader.read()[2])["PATH_INFO"] == f"/environ/after{i}"
+    sock.close()

@@ -138,3 +138,169 @@ def test_idle_between_requests():
     assert not parser.idle
     parser.feed(b"Host: h\r\n\r\n")
     assert parser.idle
+
+
+# ---- every limit at its exact boundary: at the limit passes, one byte past it fails ----
+
+HEAD_LIMIT = 256
+
+
+def head_of(size: int) -> bytes:
+    """A request head (without its final CRLFCRLF) of exactly `size` bytes."""
+    start = b"GET / HTTP/1.1\r\nHost: h\r\nX-Pad: "
+    return start + b"p" * (size - len(start))
+
+
+def test_a_head_of_exactly_max_header_size_passes_and_one_byte_more_is_431():
+    ok = RequestParser(max_header_size=HEAD_LIMIT, max_body_size=100).feed(head_of(HEAD_LIMIT) + b"\r\n\r\n")
+    assert len(ok) == 1 and ok[0].error is None and ok[0].headers["HTTP_X_PAD"].startswith("ppp")
+    over = RequestParser(max_header_size=HEAD_LIMIT, max_body_size=100).feed(
+        head_of(HEAD_LIMIT + 1) + b"\r\n\r\n"
+    )
+    assert over[0].error.status == 431
+
+
+def test_an_unfinished_head_is_431_only_once_more_than_max_header_size_bytes_wait():
+    parser = RequestParser(max_header_size=HEAD_LIMIT, max_body_size=100)
+    assert parser.feed(head_of(HEAD_LIMIT)) == []  # exactly the limit buffered, no end yet: keep waiting
+    assert not parser.dead
+    assert parser.feed(b"p")[0].error.status == 431  # one byte past it
+    # Empty lines before a request are not part of the head (RFC 9112 2.2): they do not count.
+    parser = RequestParser(max_header_size=HEAD_LIMIT, max_body_size=100)
+    assert parser.feed(b"\r\n" * 10 + head_of(HEAD_LIMIT)) == [] and not parser.dead
+
+
+def test_a_content_length_of_exactly_max_body_size_passes_and_one_more_is_413():
+    parser = RequestParser(max_header_size=1024, max_body_size=10)
+    out = parser.feed(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n0123456789")
+    assert out[0].error is None and out[0].body == b"0123456789"
+    out = RequestParser(max_header_size=1024, max_body_size=10).feed(
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 11\r\n\r\n"
+    )
+    assert out[0].error.status == 413 and "MAX_BODY_SIZE (10)" in out[0].error.detail
+
+
+def test_content_length_digits_are_converted_up_to_18_and_refused_from_19():
+    # With a body limit above 10**17 an 18-digit length is one to wait for, a 19-digit one is 413 at once.
+    big = 10**18
+    parser = RequestParser(max_header_size=1024, max_body_size=big)
+    assert parser.feed(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1" + b"0" * 17 + b"\r\n\r\n") == []
+    assert parser.body_left == 10**17 and not parser.dead
+    parser = RequestParser(max_header_size=1024, max_body_size=big)
+    out = parser.feed(b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1" + b"0" * 18 + b"\r\n\r\n")
+    assert out[0].error.status == 413
+    # leading zeros do not count: 5,000 digits that say 5 are 5
+    out = RequestParser(max_header_size=8192, max_body_size=10).feed(
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: " + b"0" * 5000 + b"5\r\n\r\nhello"
+    )
+    assert out[0].error is None and out[0].body == b"hello"
+
+
+def chunked_head() -> bytes:
+    return b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+def test_chunks_adding_up_to_exactly_max_body_size_pass_and_one_byte_more_is_413():
+    ok = RequestParser(max_header_size=1024, max_body_size=10).feed(
+        chunked_head() + b"4\r\n0123\r\n6\r\n456789\r\n0\r\n\r\n"
+    )
+    assert ok[0].error is None and ok[0].body == b"0123456789" and ok[0].headers["CONTENT_LENGTH"] == "10"
+    over = RequestParser(max_header_size=1024, max_body_size=10).feed(chunked_head() + b"4\r\n0123\r\n7\r\n")
+    assert over[0].error.status == 413
+
+
+@pytest.mark.parametrize("split", [False, True])
+def test_a_chunk_size_line_of_4096_bytes_passes_and_4097_is_400(split):
+    def feed(line: bytes):
+        parser = RequestParser(max_header_size=1024, max_body_size=100)
+        stream = chunked_head() + line + b"\r\nx\r\n0\r\n\r\n"
+        if not split:
+            return parser.feed(stream)
+        out = []
+        for i in range(0, len(stream), 700):
+            out += parser.feed(stream[i : i + 700])
+        return out
+
+    at_limit = b"1;" + b"e" * 4094  # size + extension: 4,096 bytes before the CRLF
+    out = feed(at_limit)
+    assert len(out) == 1 and out[0].error is None and out[0].body == b"x"
+    out = feed(at_limit + b"e")
+    assert out[0].error.status == 400 and out[0].error.detail == "chunk size line too long"
+
+
+def test_an_unfinished_chunk_size_line_fails_once_it_is_past_4096_bytes():
+    parser = RequestParser(max_header_size=1024, max_body_size=100)
+    assert parser.feed(chunked_head() + b"1;" + b"e" * 4094) == [] and not parser.dead
+    assert parser.feed(b"e")[0].error.status == 400
+
+
+def trailer_stream(trailer_bytes: int) -> bytes:
+    """A chunked request whose trailer lines (each with its CRLF) add up to `trailer_bytes`."""
+    first = b"X-A: " + b"a" * 50 + b"\r\n"
+    second = b"X-B: " + b"b" * (trailer_bytes - len(first) - 7) + b"\r\n"
+    assert len(first) + len(second) == trailer_bytes
+    return chunked_head() + b"1\r\nx\r\n0\r\n" + first + second + b"\r\n"
+
+
+def test_trailers_of_exactly_max_header_size_pass_and_one_byte_more_is_431():
+    out = RequestParser(max_header_size=HEAD_LIMIT, max_body_size=100).feed(trailer_stream(HEAD_LIMIT))
+    assert len(out) == 1 and out[0].error is None and out[0].body == b"x"
+    out = RequestParser(max_header_size=HEAD_LIMIT, max_body_size=100).feed(trailer_stream(HEAD_LIMIT + 1))
+    assert out[0].error.status == 431 and "trailers" in out[0].error.detail
+
+
+def test_an_unfinished_trailer_is_431_only_past_max_header_size():
+    stream = trailer_stream(HEAD_LIMIT)
+    unfinished = stream[: -len(b"\r\n\r\n")]  # the last trailer line without its CRLF, nor the empty line
+    parser = RequestParser(max_header_size=HEAD_LIMIT, max_body_size=100)
+    assert parser.feed(unfinished) == [] and not parser.dead  # HEAD_LIMIT - 2 bytes of trailers so far
+    assert parser.feed(b"bb") == [] and not parser.dead  # exactly the limit
+    assert parser.feed(b"b")[0].error.status == 431
+
+
+def test_a_forbidden_trailer_field_is_400_and_an_allowed_one_is_ignored():
+    ok = RequestParser(max_header_size=1024, max_body_size=100).feed(
+        chunked_head() + b"1\r\nx\r\n0\r\nX-Checksum: 1\r\n\r\n"
+    )
+    assert ok[0].error is None and "HTTP_X_CHECKSUM" not in ok[0].headers
+    out = RequestParser(max_header_size=1024, max_body_size=100).feed(
+        chunked_head() + b"1\r\nx\r\n0\r\nContent-Length: 1\r\n\r\n"
+    )
+    assert out[0].error.status == 400 and "content-length" in out[0].error.detail
+
+
+def test_an_empty_chunk_size_line_is_400_not_a_wait_for_more():
+    out = RequestParser(max_header_size=1024, max_body_size=100).feed(chunked_head() + b"\r\n1\r\nx\r\n")
+    assert out and out[0].error.status == 400 and out[0].error.detail == "malformed chunk size line"
+    parser = RequestParser(max_header_size=1024, max_body_size=100)
+    assert parser.feed(chunked_head()) == []
+    out = parser.feed(b"\r\n1\r\nx\r\n")  # the empty line at the very start of a piece of input
+    assert out and out[0].error.status == 400 and out[0].error.detail == "malformed chunk size line"
+
+
+@pytest.mark.parametrize(
+    "status, reason",
+    [
+        (400, "Bad Request"),
+        (408, "Request Timeout"),
+        (413, "Content Too Large"),
+        (417, "Expectation Failed"),
+        (431, "Request Header Fields Too Large"),
+        (500, "Internal Server Error"),
+        (501, "Not Implemented"),
+        (503, "Service Unavailable"),
+        (505, "HTTP Version Not Supported"),
+    ],
+)
+def test_every_status_the_server_answers_itself_has_its_reason_phrase(status, reason):
+    from Server_3_free_threads.response import simple_response
+
+    assert simple_response(status, "why").startswith(f"HTTP/1.1 {status} {reason}\r\n".encode())
+
+
+def test_error_details_quote_at_most_40_characters_of_a_bad_content_length():
+    value = "1" * 30 + "x" * 30
+    out = RequestParser(max_header_size=1024, max_body_size=100).feed(
+        b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: " + value.encode() + b"\r\n\r\n"
+    )
+    assert out[0].error.status == 400 and out[0].error.detail == f"invalid Content-Length {value[:40]!r}"

@@ -230,6 +230,148 @@ def test_a_client_sending_bare_crlf_is_still_timed_out(server_factory):
     assert closed_after is not None and closed_after < 6, closed_after
 
 
+def closed_within(sock: socket.socket, seconds: float) -> bool:
+    """True if the server closes `sock` (EOF or reset) within `seconds`; False if it is still open then."""
+    sock.settimeout(seconds)
+    try:
+        return sock.recv(100) == b""
+    except TimeoutError:
+        return False
+    except ConnectionResetError:
+        return True
+
+
+# The clocks are checked by the read thread's once-a-second sweep, so each closes a connection between its
+# timeout and its timeout + 1 s. The tests below use timeouts of 2 s and probe 1 s inside or 2+ s outside
+# that window, so a clock that starts at the wrong moment (or a sweep that runs late) fails on any load.
+
+
+def test_the_keep_alive_clock_starts_when_the_response_is_done_not_when_the_request_came(server_factory):
+    server = server_factory(app="apps.hostile", config="KEEPALIVE_TIMEOUT=2\nREQUEST_TIMEOUT=30\n")
+    sock = server.raw_socket()
+    reader = ResponseReader(sock)
+    sock.sendall(b"GET /sleep?ms=2600 HTTP/1.1\r\nHost: h\r\n\r\n")  # longer than KEEPALIVE_TIMEOUT
+    assert reader.read()[0] == 200
+    assert not closed_within(sock, 1.0)  # idle 1 s of 2: still open, even though the request came 3.6 s ago
+    sock.settimeout(10)
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+    assert reader.read()[2] == b"ok"
+    started = time.monotonic()
+    assert closed_within(sock, 10)  # and it runs again from this response
+    assert 1.5 < time.monotonic() - started < 6, time.monotonic() - started
+    sock.close()
+
+
+def test_the_request_clock_starts_with_the_requests_first_byte(server_factory):
+    server = server_factory(app="apps.hostile", config="KEEPALIVE_TIMEOUT=30\nREQUEST_TIMEOUT=2\n")
+    sock = server.raw_socket()
+    reader = ResponseReader(sock)
+    assert not closed_within(
+        sock, 2.5
+    )  # idle on the keep-alive clock (30 s): the request clock has not started
+    sock.sendall(b"GET / HTTP/1.1\r\n")
+    time.sleep(1.0)  # 1 s into the 2 s the request may take
+    sock.settimeout(10)
+    sock.sendall(b"Host: h\r\n\r\n")
+    assert reader.read()[2] == b"ok"
+    # The next request on the connection gets its own 2 s, counted from its own first byte.
+    assert not closed_within(sock, 2.5)
+    sock.sendall(b"GET / HTTP/1.1\r\n")
+    time.sleep(1.0)
+    sock.settimeout(10)
+    sock.sendall(b"Host: h\r\n\r\n")
+    assert reader.read()[2] == b"ok"
+    sock.close()
+
+
+def test_a_request_that_never_ends_gets_408_between_request_timeout_and_a_sweep_later(server_factory):
+    server = server_factory(app="apps.hostile", config="KEEPALIVE_TIMEOUT=30\nREQUEST_TIMEOUT=2\n")
+    sock = server.raw_socket()
+    sock.sendall(b"POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 10\r\n\r\n12345")  # 5 bytes missing
+    started = time.monotonic()
+    assert not closed_within(sock, 1.2)
+    sock.settimeout(10)
+    data = recv_until_closed(sock)
+    took = time.monotonic() - started
+    assert status_of(data) == 408 and b"REQUEST_TIMEOUT (2" in data, data
+    assert 1.9 < took < 6, took  # upper bound: 2 s + one sweep + a loaded machine
+    sock.close()
+    assert server.snapshot()["threads"][1]["errors"] == 1  # the read thread counts the 408
+
+
+def test_a_slow_but_steady_reader_is_not_dropped_by_send_timeout(server_factory):
+    # SEND_TIMEOUT bounds one stall (no byte taken), not the whole response: every byte the client takes
+    # restarts it. This client takes 8 KiB every 0.25 s through a tiny receive buffer, for longer than
+    # SEND_TIMEOUT in total, and must get the whole response.
+    server = server_factory(app="apps.hostile", config="SEND_TIMEOUT=1\n")
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(10)
+    sock.connect((server.host, server.port))
+    sock.sendall(b"GET /big?kb=96 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+    data = b""
+    started = time.monotonic()
+    while True:
+        time.sleep(0.25)
+        chunk = sock.recv(8192)
+        if not chunk:
+            break
+        data += chunk
+    sock.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert time.monotonic() - started > 1.5  # the total outlasted SEND_TIMEOUT
+    assert status_of(head) == 200 and len(body) == 96 * 1024, len(body)
+    assert "SEND_TIMEOUT" not in server.stderr()
+
+
+# ---- what the client sees when the app fails after the head went out ----
+
+
+def test_a_stream_cut_mid_way_is_well_formed_up_to_the_cut_and_then_closed(hostile):
+    sock = hostile.raw_socket()
+    # a second request pipelined behind: it must not be answered on a connection whose response was cut
+    sock.sendall(
+        b"GET /raise?kind=RuntimeError&when=mid HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"
+    )
+    data = recv_until_closed(sock)
+    sock.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert status_of(head) == 200 and b"Transfer-Encoding: chunked" in head
+    size_line, _, rest = body.partition(b"\r\n")
+    first = b"first chunk;" + b"m" * (300 * 1024)
+    assert int(size_line, 16) == len(first) and rest.startswith(first + b"\r\n")  # the first chunk, whole
+    assert rest[len(first) + 2 :] == b""  # then nothing: no last chunk, no second response
+    assert data.count(b"HTTP/1.1 ") == 1
+
+
+def test_an_app_failing_before_its_first_byte_gets_a_whole_500_and_a_close(hostile):
+    sock = hostile.raw_socket()
+    reader = ResponseReader(sock)
+    wire = (
+        b"GET /raise?kind=RuntimeError&when=iter HTTP/1.1\r\nHost: h\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n"
+    )
+    sock.sendall(wire)
+    status, headers, body = reader.read()
+    assert status == 500 and body == b"500 Internal Server Error (see the server log)\n"
+    assert headers["content-type"] == "text/plain; charset=utf-8" and headers["connection"] == "close"
+    assert closed_within(sock, 10)  # after a failed app the connection ends: the pipelined GET is not run
+    sock.close()
+
+
+def test_the_access_log_counts_the_body_bytes_of_a_500_the_server_made_in_place_of_the_apps(hostile):
+    assert get(hostile, "/raise?kind=RuntimeError&when=call&log=1")[0] == 500
+    assert get(hostile, "/?log=2")[0] == 200
+    deadline = time.monotonic() + 5
+    while "/?log=2 " not in hostile.stdout() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    lines = hostile.stdout().splitlines()
+    failed = next(line for line in lines if "when=call&log=1 " in line)
+    ok = next(line for line in lines if "/?log=2 " in line)
+    # the body of the server's 500 ("500 Internal Server Error (see the server log)\n"), not its head
+    assert failed.endswith('HTTP/1.1" 500 47'), failed
+    assert ok.endswith('HTTP/1.1" 200 2'), ok
+
+
 # ---- MAX_CONNECTIONS from the open-file limit ----
 
 
