@@ -338,7 +338,9 @@ class RequestParser:
                     pos += 2
                 end = data.find(b"\r\n\r\n", pos)
                 if end < 0:
-                    if end_of_data - pos > self.max_header_size:
+                    # Up to 3 bytes of the terminator may be in already: not part of the head's size (a head
+                    # of exactly MAX_HEADER_SIZE must pass however the input is split).
+                    if end_of_data - pos > self.max_header_size + 3:
                         raise HttpError(
                             431, f"request headers exceed MAX_HEADER_SIZE ({self.max_header_size})"
                         )

@@ -164,7 +164,10 @@ def test_an_unfinished_head_is_431_only_once_more_than_max_header_size_bytes_wai
     parser = RequestParser(max_header_size=HEAD_LIMIT, max_body_size=100)
     assert parser.feed(head_of(HEAD_LIMIT)) == []  # exactly the limit buffered, no end yet: keep waiting
     assert not parser.dead
-    assert parser.feed(b"p")[0].error.status == 431  # one byte past it
+    # Three bytes more may still be the start of the CRLFCRLF that ends a head of exactly the limit (see
+    # test_a_head_of_exactly_the_limit_passes_however_its_end_is_split): wait; a fourth cannot be.
+    assert parser.feed(b"ppp") == [] and not parser.dead
+    assert parser.feed(b"p")[0].error.status == 431
     # Empty lines before a request are not part of the head (RFC 9112 2.2): they do not count.
     parser = RequestParser(max_header_size=HEAD_LIMIT, max_body_size=100)
     assert parser.feed(b"\r\n" * 10 + head_of(HEAD_LIMIT)) == [] and not parser.dead
@@ -304,3 +307,20 @@ def test_error_details_quote_at_most_40_characters_of_a_bad_content_length():
         b"POST / HTTP/1.1\r\nHost: h\r\nContent-Length: " + value.encode() + b"\r\n\r\n"
     )
     assert out[0].error.status == 400 and out[0].error.detail == f"invalid Content-Length {value[:40]!r}"
+
+
+def test_a_head_of_exactly_the_limit_passes_however_its_end_is_split():
+    # Found by mutation testing: split inside the final CRLFCRLF, the unfinished-head check counted the
+    # terminator's first bytes as head and answered 431 to a head the whole input would accept.
+    limit = 1024
+    head = b"GET / HTTP/1.1\r\nHost: h\r\nX: "
+    head += b"a" * (limit - len(head))
+    assert len(head) == limit
+    for cut in range(len(head), len(head) + 4):
+        stream = head + b"\r\n\r\n"
+        parser = RequestParser(max_header_size=limit, max_body_size=0)
+        out = parser.feed(stream[:cut]) + parser.feed(stream[cut:])
+        assert len(out) == 1 and out[0].error is None, (cut, out[0].error and out[0].error.detail)
+    parser = RequestParser(max_header_size=limit, max_body_size=0)  # one byte more is still refused
+    out = parser.feed(head + b"a\r\n\r") + parser.feed(b"\n")
+    assert out[0].error.status == 431
