@@ -97,3 +97,30 @@ def test_a_fault_in_one_connection_costs_only_that_connection(server_factory, po
         time.sleep(0.1)
     assert open_now == 0  # the dropped connection was closed and counted, not leaked
     # (the fixture then checks every stage still runs and a new client is served)
+
+
+def test_a_fault_while_resuming_a_parked_response_whose_close_raises_costs_only_that_connection(
+    server_factory,
+):
+    # The response parks on a client that does not read; when it resumes, the task faults (app.task@2: the
+    # first task was the request itself), and dropping the connection calls the app's close(), which raises
+    # too. That second error must not escape the app thread.
+    server = server_factory(
+        app="apps.hostile", env={"SERVER3_FAULTS": "app.task@2"}, config="APP_THREADS=1\n"
+    )
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sock.settimeout(10)
+    sock.connect((server.host, server.port))
+    sock.sendall(b"GET /raise?kind=RuntimeError&when=close&kb=32768 HTTP/1.1\r\nHost: h\r\n\r\n")
+    time.sleep(0.3)  # the server fills the socket and parks the response
+    received = 0
+    try:
+        while chunk := sock.recv(65536):  # reading makes it writable: the resume faults, the connection drops
+            received += len(chunk)
+    except ConnectionResetError:
+        pass
+    sock.close()
+    assert 0 < received < 32768 * 1024  # cut short
+    assert "fault injected at app.task" in server.stderr()
+    assert server.request("GET", "/")[0] == 200  # the only app thread is alive

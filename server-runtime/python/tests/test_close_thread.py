@@ -66,3 +66,29 @@ def test_close_of_an_idle_keep_alive_connection_is_not_lingering(server_factory)
     recv_until_closed(sock)  # the keep-alive timeout closes it
     assert time.monotonic() - started < 5
     sock.close()
+
+
+def test_a_detached_connection_is_never_registered_again():
+    # Once the close thread detached a connection, a late update_events() from an app thread (a response
+    # finishing) must not put its descriptor back into the read thread's epoll: after the close, that number
+    # may belong to a new client.
+    import select
+
+    from Server_3_free_threads.connection import Connection
+    from Server_3_free_threads.parser import RequestParser
+
+    ours, theirs = socket.socketpair()
+    epoll = select.epoll()
+    conn = Connection(ours, ("127.0.0.1", 1), RequestParser(1024, 0), epoll, 0.0)
+    with conn.lock:
+        assert conn.update_events() and conn.registered
+    conn.detach()
+    assert conn.closing and not conn.registered
+    with conn.lock:
+        conn.parked = True  # what an app thread does before it asks for EPOLLOUT
+        assert conn.update_events()
+    assert not conn.registered
+    theirs.sendall(b"x")
+    assert epoll.poll(0.05) == []  # not watched any more
+    for item in (ours, theirs, epoll):
+        item.close()

@@ -69,3 +69,39 @@ def test_a_batch_of_many_keep_alive_connections_is_answered(server_factory):
     finally:
         for sock in socks:
             sock.close()
+
+
+# ---- AppPool on its own (in-process): the wake-up decisions the socket tests above depend on ----
+
+
+def _pool(size: int = 4):
+    from Server_3_free_threads.handoff import AppPool
+
+    pool = AppPool(size, gil=True)
+    pool.active = 0  # every thread asleep on its token
+    return pool
+
+
+def test_submit_wakes_one_sleeping_thread_for_fast_work():
+    pool = _pool()
+    pool.submit(["request"])
+    assert pool.active == 1 and pool._tokens.qsize() == 1
+    pool.submit(["another"])  # one thread is awake already: fast work needs no second one
+    assert pool.active == 1 and pool._tokens.qsize() == 1
+
+
+def test_submit_wakes_about_one_thread_per_budget_of_slow_work():
+    pool = _pool(size=8)
+    pool.service = 0.004  # 4 ms per item: 6 items = 24 ms of work, about one thread per 5 ms budget
+    pool.submit(["r"] * 6)
+    assert pool.active == 5 and pool._tokens.qsize() == 5  # 1 + int(24 / 5), at most one per item
+
+
+def test_kick_wakes_one_more_thread_only_when_no_item_finished_since_the_last_kick():
+    pool = _pool()
+    pool.kick(5)  # first call: remembers the count, wakes nobody
+    assert pool._tokens.qsize() == 0
+    pool.kick(6)  # progress since: nobody more
+    assert pool._tokens.qsize() == 0
+    pool.kick(6)  # no progress for KICK_AFTER: one more thread
+    assert pool._tokens.qsize() == 1 and pool.active == 1

@@ -8,7 +8,8 @@ Routes (query values are percent-decoded):
                                          GeneratorExit, MemoryError, ...; `Custom` = a BaseException subclass)
                                          W: call (before start_response), start (after it), iter (first item),
                                          mid (after a first chunk of 300 KiB, more than the server buffers,
-                                         went out), close (in close())
+                                         went out), close (in close(); with &kb=N the body is N KiB, so a
+                                         slow client parks it)
   /fds?hold=N | /fds?release=1           open N descriptors and keep them (fds exhausted) / close them all
   /sleep?ms=N                            sleep, then 200
   /big?kb=N                              N KiB of body
@@ -38,13 +39,18 @@ def _raise(kind: str):
 
 
 class _Body:
-    def __init__(self, kind: str, when: str) -> None:
+    def __init__(self, kind: str, when: str, kb: int = 0) -> None:
         self.kind = kind
         self.when = when
+        self.kb = kb
 
     def __iter__(self):
         if self.when == "iter":
             _raise(self.kind)
+        if self.kb:
+            for _ in range(self.kb):
+                yield b"k" * 1024
+            return
         if self.when == "mid":
             yield b"first chunk;" + b"m" * (300 * 1024)
             _raise(self.kind)
@@ -72,7 +78,7 @@ def application(environ, start_response):
         start_response("200 OK", [("Content-Type", "text/plain")])  # no length: streamed, chunked
         if when == "start":
             _raise(kind)
-        return _Body(kind, when)
+        return _Body(kind, when, int(query.get("kb", "0")))
     if path == "/fds":
         with _held_lock:
             if "release" in query:
