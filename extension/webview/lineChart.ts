@@ -59,6 +59,8 @@ export class LineChart {
     private readonly canvas: HTMLCanvasElement,
     private readonly unit: string,
     private readonly fixedMax?: number,
+    /** The scale never goes below this (the CPU chart keeps 1 core in view, the line that matters). */
+    private readonly leastMax = 0,
   ) {
     this.ctx = canvas.getContext('2d')!;
   }
@@ -87,7 +89,8 @@ export class LineChart {
     const plotW = Math.max(10, width - left - right);
     const plotH = Math.max(10, height - top - bottom);
     const all = series.flatMap((s) => s.values.filter((v): v is number => v !== undefined && isFinite(v)));
-    const max = this.fixedMax ?? niceMax(Math.max(0, ...all));
+    const max = this.fixedMax ?? Math.max(this.leastMax, niceMax(Math.max(0, ...all)));
+    const decimals = max < 1 ? 2 : max < 10 ? 1 : 0;
     const end = times.length ? times[times.length - 1] : 0;
     const start = end - windowSeconds;
     const x = (t: number) => left + ((t - start) / windowSeconds) * plotW;
@@ -105,7 +108,7 @@ export class LineChart {
       c.moveTo(left, yy);
       c.lineTo(left + plotW, yy);
       c.stroke();
-      c.fillText(`${Number.isInteger(v) ? v : v.toFixed(1)}${this.unit}`, left - 4, yy);
+      c.fillText(`${Number.isInteger(v) ? v : v.toFixed(decimals)}${this.unit}`, left - 4, yy);
     }
     c.textAlign = 'left';
     c.textBaseline = 'top';

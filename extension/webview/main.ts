@@ -31,7 +31,7 @@ const busyLegend = byId<HTMLDivElement>('legend-busy');
 const rpsChart = new LineChart(byId<HTMLCanvasElement>('chart-rps'), '');
 const latencyChart = new LineChart(byId<HTMLCanvasElement>('chart-latency'), 'ms');
 const busyChart = new LineChart(byId<HTMLCanvasElement>('chart-busy'), '%', 100);
-const cpuChart = new LineChart(byId<HTMLCanvasElement>('chart-cpu'), 'cores');
+const cpuChart = new LineChart(byId<HTMLCanvasElement>('chart-cpu'), '', undefined, 1);
 
 const history = new Map<string, RingBuffer<PanelPoint>>();
 let servers: PanelServer[] = [];
