@@ -27,6 +27,33 @@ if str(PYTHON_DIR) not in sys.path:  # test_parser.py imports the runtime's pars
     sys.path.insert(0, str(PYTHON_DIR))
 BASE_CONFIG = "HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=128\nDOMAIN=testserver.local\n"
 
+# SERVER3_EXPECT_GIL=0 (set by `scripts/test-python.sh --ft`) or 1: every "ready" message a test reads must
+# say that GIL state, so the free-threaded run cannot silently test a server whose GIL came back on (an
+# extension module without free-threading support re-enables it on import).
+EXPECT_GIL = os.environ.get("SERVER3_EXPECT_GIL")
+GIL_CHECKED = [0]  # ready messages checked, shown in the summary
+
+
+def check_gil(message: dict) -> None:
+    if EXPECT_GIL is None or message.get("type") != "ready":
+        return
+    expected = EXPECT_GIL not in ("0", "off", "false")
+    if message.get("gil") is not expected:
+        raise AssertionError(
+            f"SERVER3_EXPECT_GIL={EXPECT_GIL}: the server (pid {message.get('pid')}, Python"
+            f" {message.get('python')}) reports gil={message.get('gil')!r} in its ready message, expected"
+            f" {expected}"
+        )
+    GIL_CHECKED[0] += 1
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if EXPECT_GIL is not None:
+        terminalreporter.write_line(
+            f"SERVER3_EXPECT_GIL={EXPECT_GIL}: {GIL_CHECKED[0]} server ready message(s) had the expected GIL"
+            " state"
+        )
+
 
 def server_env(extra: dict | None = None) -> dict:
     env = dict(os.environ)
@@ -59,6 +86,7 @@ class RunningServer:
             while b"\n" in self._pending:
                 line, _, self._pending = self._pending.partition(b"\n")
                 message = json.loads(line)
+                check_gil(message)
                 self.messages.append(message)
                 if want is None or message.get("type") == want:
                     return message
