@@ -16,7 +16,7 @@ fi
 # servers only).
 needs_debian=true
 for arg in "$@"; do
-  case "$arg" in --quick | --soak | --metrics) needs_debian=false ;; esac
+  case "$arg" in --quick | --soak | --metrics | --gil-compare) needs_debian=false ;; esac
 done
 if [ "$needs_debian" = true ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()
