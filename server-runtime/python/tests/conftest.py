@@ -47,12 +47,11 @@ def check_gil(message: dict) -> None:
     GIL_CHECKED[0] += 1
 
 
-def pytest_terminal_summary(terminalreporter) -> None:
-    if EXPECT_GIL is not None:
-        terminalreporter.write_line(
-            f"SERVER3_EXPECT_GIL={EXPECT_GIL}: {GIL_CHECKED[0]} server ready message(s) had the expected GIL"
-            " state"
-        )
+def gil_summary() -> str:
+    """For the closing lines of a run (pytest_terminal_summary, at the end of this file)."""
+    return (
+        f"SERVER3_EXPECT_GIL={EXPECT_GIL}: {GIL_CHECKED[0]} server ready messages had the expected GIL state"
+    )
 
 
 def server_env(extra: dict | None = None) -> dict:
@@ -378,6 +377,8 @@ def read_response(sock: socket.socket, method: str = "GET") -> tuple[int, dict, 
 
 def pytest_terminal_summary(terminalreporter) -> None:
     """The fuzzing suites' case counts (the closing figure of a run: how much was fuzzed)."""
+    if EXPECT_GIL is not None:
+        terminalreporter.write_line(gil_summary())
     fuzzing = sys.modules.get("fuzzing")
     if fuzzing is not None and any(fuzzing.CASES.values()):
         counts = ", ".join(f"{n} {name} cases" for name, n in fuzzing.CASES.items())
