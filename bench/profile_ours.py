@@ -150,6 +150,11 @@ def report_threads(before: list[dict], after: list[dict], wall_s: float) -> str:
 
 # perf symbols -> what they are: first match wins (names of CPython 3.11-3.13 and mimalloc).
 PERF_CATEGORIES = [
+    # sched_yield is how CPython 3.13's PyMutex spins on a contended lock: kernel scheduling = waiting threads
+    (
+        "kernel: sched_yield, context switches",
+        ("sched_yield", "finish_task_switch", "__schedule", "_raw_spin_unlock_irqrestore", "schedule"),
+    ),
     ("eval loop", ("_PyEval_EvalFrameDefault",)),
     (
         "refcounting",
@@ -204,7 +209,8 @@ def report_perf(data: Path, top: int) -> str:
     for line in done.stdout.splitlines():
         parts = line.split(None, 2)
         if len(parts) == 3 and parts[0].endswith("%") and parts[1] in ("[.]", "[k]"):
-            rows.append((float(parts[0][:-1]), parts[2].strip()))
+            # the symbol, without perf's trailing IPC columns ("-      -")
+            rows.append((float(parts[0][:-1]), parts[2].split("  ")[0].strip()))
     if not rows:
         return f"perf report gave nothing: {done.stderr.strip()[:300]}"
     categories: collections.Counter = collections.Counter()
@@ -213,9 +219,36 @@ def report_perf(data: Path, top: int) -> str:
         categories[name] += pct
     lines = ["perf: self time by kind of C function (% of the server's samples, all threads)"]
     lines += [f"  {pct:5.1f}%  {name}" for name, pct in categories.most_common()]
+    waits = [sym for _, sym in rows if any(k in sym for k in PERF_CATEGORIES[0][1])]
+    sources = wait_sources(data, waits) if waits else []
+    if sources:
+        lines.append(
+            "\nperf: the Python functions those yields and context switches come from (first Python frame)"
+        )
+        lines += [f"  {pct:5.1f}%  {frame}" for frame, pct in sources[:top]]
     lines.append(f"\nperf: top {top} C functions (self time)")
     lines += [f"  {pct:5.1f}%  {symbol}" for pct, symbol in sorted(rows, reverse=True)[:top]]
     return "\n".join(lines)
+
+
+def wait_sources(data: Path, symbols: list[str]) -> list[tuple[str, float]]:
+    """For the kernel's scheduling symbols: the nearest Python frame (perf trampoline `py::` names, 3.12+) of
+    each call chain, summed: which lines of ours wait on a contended lock or yield."""
+    done = subprocess.run(
+        ["perf", "report", "-i", str(data), "--no-children", "--sort", "symbol", "--stdio", "-G"]
+        + ["-S", ",".join(symbols)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
+    found: collections.Counter = collections.Counter()
+    for line in done.stdout.splitlines():
+        at = line.find("%--py::")
+        if at > 0:
+            pct = float(line[:at].rpartition("--")[2])
+            found[line[at + 3 :].strip().replace(str(venvs.REPO) + "/", "")] += pct
+    return found.most_common()
 
 
 def main(argv=None) -> int:
