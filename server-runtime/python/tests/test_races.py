@@ -24,7 +24,7 @@ from apps.echo_id import expected_body
 from conftest import start_server
 
 CLIENTS = 16
-SESSIONS = 100  # per client: each is one connection of one kind
+SESSIONS = 75  # per client: each is one connection of one kind
 KINDS = ("keepalive", "pipeline", "close", "pipeline_close", "pieces")
 BIG = 300_000  # a response larger than the socket buffers: it parks on EPOLLOUT and resumes
 RELOADS = 5
