@@ -9,6 +9,7 @@ export default tseslint.config(
       'out/**',
       'dist/**',
       '.venv/**',
+      '.venv-*/**',
       '.cache/**',
       '.test-artifacts/**',
       'bench/results/**',

@@ -4,6 +4,8 @@
     python3 bench/bench.py --quick    # CI smoke: correctness + 1 s loads, < 90 s, no timing assertions
     python3 bench/bench.py --soak     # only the soak: ours at 64 connections for 10 min, RSS sampled
     python3 bench/bench.py --metrics  # only ours METRICS=on vs off (CPU per request and req/s)
+    python3 bench/bench.py --gil-compare   # free-threaded 3.13t: GIL on vs off, vs 3.11, vs peers on 3.13t
+    python3 bench/bench.py --python PATH   # any mode with ours and the peers on another interpreter
 
 Order: group-major (for each server start configuration, every server in turn), so every server is measured
 on one workload within the same few minutes and drifting machine load hurts all of them alike.
@@ -38,6 +40,17 @@ from server_process import RunningServer, http_get_ok
 
 RESULTS = venvs.BENCH / "results"
 QUICK_VENVS = ["ours", "waitress"]  # the quick mode installs these itself; other peers only if already cached
+# The free-threaded CPython that scripts/setup-free-threaded-python.sh builds (and prints the path of).
+FT_SETUP = venvs.REPO / "scripts" / "setup-free-threaded-python.sh"
+FT_CACHED = (
+    Path(
+        os.environ.get("SERVER3_FT_CACHE")
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "server3-free-threads"
+    )
+    / "cpython-3.13t"
+    / "bin"
+    / "python3.13t"
+)
 
 
 def parse_args(argv):
@@ -57,6 +70,17 @@ def parse_args(argv):
         "--soak", action="store_true", help="run only the soak (ours; --servers ours,waitress adds waitress)"
     )
     p.add_argument("--soak-minutes", type=float, default=10.0, help="soak length in minutes (default 10)")
+    p.add_argument(
+        "--python",
+        help="interpreter for ours and the peers (their venvs are made from it, apart from the default ones);"
+        " with --gil-compare: the free-threaded build to compare (default: the one scripts/setup.sh builds)",
+    )
+    p.add_argument(
+        "--gil-compare",
+        action="store_true",
+        help="only the GIL comparison: ours on free-threaded CPython with PYTHON_GIL=1 vs 0 and on the"
+        " default CPython, and the pure-Python peers on the free-threaded build, at 1/2/4 app threads",
+    )
     args = p.parse_args(argv)
     quick = args.quick
     args.seconds = args.seconds or (1.0 if quick else 3.0)
@@ -79,17 +103,51 @@ def machine_info() -> dict:
     }
 
 
-def install(names: list[str], allow: bool) -> dict[str, str]:
-    """Ensures venvs; returns {venv: why it is unavailable} for the ones that could not be had."""
-    missing = [n for n in names if not venvs.is_ready(n)]
+def install(wanted: list[tuple[str, str | None]], allow: bool) -> dict[tuple, str]:
+    """Ensures venvs, each (name, interpreter or None for the default); returns {(name, interpreter): why it
+    is unavailable} for the ones that could not be had."""
+    missing = [(n, py) for n, py in wanted if not venvs.is_ready(n, py)]
     problems = {}
     if missing and allow:
-        print(f"bench: installing peers into .cache/bench/: {', '.join(missing)} (uWSGI compiles: minutes)")
+        where = ", ".join(str(venvs.venv_dir(n, py).relative_to(venvs.REPO)) for n, py in missing)
+        print(f"bench: installing peers into {where} (uWSGI compiles: minutes)")
         with ThreadPoolExecutor(max_workers=3) as pool:
-            for name, (ok, why) in zip(missing, pool.map(venvs.ensure_venv, missing), strict=True):
+            done = pool.map(lambda v: venvs.ensure_venv(v[0], python=v[1]), missing)
+            for key, (ok, why) in zip(missing, done, strict=True):
                 if not ok:
-                    problems[name] = why
+                    problems[key] = why
     return problems
+
+
+def free_threaded_python(args, build: bool) -> str | None:
+    """The free-threaded interpreter: --python, else the cached build of scripts/setup-free-threaded-python.sh
+    (built by it when `build`, which takes minutes the first time on a machine), else None."""
+    if args.python:
+        return args.python
+    if FT_CACHED.is_file():
+        return str(FT_CACHED)
+    if not build:
+        return None
+    print(
+        "bench: building the free-threaded CPython (scripts/setup-free-threaded-python.sh, once per machine)"
+    )
+    done = subprocess.run(["bash", str(FT_SETUP)], capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    lines = done.stdout.strip().splitlines()
+    if done.returncode != 0 or not lines:
+        print(done.stderr[-2000:], file=sys.stderr)
+        return None
+    return lines[-1]
+
+
+def gil_problem(server) -> str:
+    """On a free-threaded interpreter, a server that would run with the GIL turned back on by an import (and
+    not on purpose, like ours-gil-on) must not be measured as a GIL-off server."""
+    python = venvs.python_for(server.python)
+    if not venvs.python_info(python)["free_threaded"] or getattr(server, "gil", None) == "1":
+        return ""
+    path = str(peers.RUNTIME_DIR) if isinstance(server, peers.Ours) else ""
+    why = venvs.gil_turned_on(server.venv, list(server.imports), server.python, path)
+    return f"the GIL turns back on in its venv: {why}" if why else ""
 
 
 class Bench:
@@ -178,6 +236,7 @@ class Bench:
                     continue
                 if "idle_rss_bytes" not in info and app == "hello" and processes == 1:
                     self.probe(server, run)
+                self.check_gil(server, app, run)
                 self.run_checks(server, app, run)
                 for i, w in enumerate(runnable):
                     # Warm up once per start (lazy imports, thread pools); later loads follow a warm one.
@@ -197,6 +256,23 @@ class Bench:
                         print(f"  {w.key}: FAILED {s['failed']}")
                 self.check_still_answers(server, app, processes, run)
 
+    def check_gil(self, server, app: str, running: RunningServer):
+        """Ours logs "GIL on"/"GIL off" at startup: it must be what this server entry is meant to measure."""
+        expected = server.expected_gil()
+        if expected is None:
+            return
+        try:
+            log = running.log_path.read_text(errors="replace")
+        except OSError:
+            log = ""
+        seen = "on" if "GIL on" in log else "off" if "GIL off" in log else "not logged"
+        want = "on" if expected else "off"
+        label = f"{app}: GIL {want} as this entry is meant to run"
+        ok = seen == want
+        self.servers[server.name].setdefault("checks", []).append({"name": label, "ok": ok, "detail": seen})
+        if not ok:
+            print(f"  CHECK FAILED {server.name}: {label}: the server says GIL {seen}")
+
     def check_still_answers(self, server, app: str, processes: int, running: RunningServer):
         """A server that a load left wedged (lost wake-ups, leaked connections) must not pass as healthy."""
         name, ok, detail = checks.check_hello(running.port)
@@ -208,11 +284,19 @@ class Bench:
 
 def main(argv=None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
+    if args.gil_compare:
+        return gil_compare(args)
+    if args.python:
+        venvs.use_python(args.python)
     plan = workloads.QUICK if args.quick else workloads.FULL
     if args.workloads:
         keys = set(args.workloads.split(","))
         plan = [w for w in workloads.FULL if w.key in keys]
     servers = peers.all_servers()
+    ft_python = free_threaded_python(args, build=False) if args.quick and not args.python else None
+    if ft_python:
+        # A brief smoke of ours on the free-threaded build, GIL off, if it is built already (setup builds it).
+        servers.insert(1, peers.Ours(python=ft_python, gil="0", name="ours-ft"))
     wanted = args.servers.split(",") if args.servers else None
     # The soak runs ours alone unless --servers adds a peer; the metrics comparison is ours alone.
     if args.metrics or (args.soak and not wanted):
@@ -224,16 +308,7 @@ def main(argv=None) -> int:
     info = machine_info()
     mode = run_mode(args)
     print(f"bench: {mode} run, {info['cores']} cores, loadavg {info['loadavg_start']}")
-    wanted_venvs = sorted({s.venv for s in servers if s.venv})
-    to_install = [v for v in wanted_venvs if v in QUICK_VENVS] if args.quick else wanted_venvs
-    install_problems = install(to_install, allow=not args.no_install)
-    for s in servers:
-        why = install_problems.get(s.venv) or s.unavailable_reason()
-        if why and args.quick and s.venv and s.venv not in QUICK_VENVS and not venvs.is_ready(s.venv):
-            why = "not installed (quick mode installs only ours and waitress; npm run bench: all)"
-        bench.servers[s.name] = {"status": "skipped" if why else "ok", "reason": why}
-        if why:
-            print(f"bench: skipping {s.name}: {why}")
+    prepare_servers(bench, servers, quick=args.quick)
 
     if args.soak:
         return soak_only(bench, servers, info)
@@ -267,6 +342,62 @@ def main(argv=None) -> int:
     extra = {"results": bench.results, "metrics_on_off": metrics, "soak": bench.soak_results}
     write_results(bench, info, mode, extra | {"targets": verdicts})
 
+    passed, failed = smoke_verdict(bench)
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+def prepare_servers(bench: Bench, servers: list, quick: bool) -> None:
+    """Installs the venvs the servers need (quick: only QUICK_VENVS) and notes which servers can run."""
+    wanted_venvs = sorted({(s.venv, s.python) for s in servers if s.venv}, key=str)
+    to_install = [v for v in wanted_venvs if v[0] in QUICK_VENVS] if quick else wanted_venvs
+    install_problems = install(to_install, allow=not bench.args.no_install)
+    for s in servers:
+        why = install_problems.get((s.venv, s.python)) or s.unavailable_reason()
+        if why and quick and s.venv and s.venv not in QUICK_VENVS and not venvs.is_ready(s.venv, s.python):
+            why = "not installed (quick mode installs only ours and waitress; npm run bench: all)"
+        why = why or gil_problem(s)
+        bench.servers[s.name] = {"status": "skipped" if why else "ok", "reason": why}
+        if why:
+            print(f"bench: skipping {s.name}: {why}")
+
+
+def gil_compare(args) -> int:
+    """--gil-compare: the free-threaded build with the GIL on and off, the default CPython, the pure-Python
+    peers on the free-threaded build; at 1/2/4 app threads. Prints the tables and the GIL targets."""
+    ft_python = free_threaded_python(args, build=True)
+    if not ft_python or not venvs.python_info(ft_python)["free_threaded"]:
+        print(f"bench: --gil-compare needs a free-threaded CPython (got {ft_python})")
+        return 1
+    plan = workloads.GIL_COMPARE
+    if args.workloads:
+        keys = set(args.workloads.split(","))
+        plan = [w for w in plan if w.key in keys]
+    default = sys.executable
+    default_name = f"ours-{venvs.python_info(default)['tag']}"
+    servers = peers.gil_compare_servers(ft_python, default, venvs.python_info(default)["tag"])
+    if args.servers:
+        servers = [s for s in servers if s.name in args.servers.split(",")]
+    bench = Bench(args)
+    info = machine_info()
+    info["python_ft"] = venvs.python_info(ft_python) | {"path": ft_python}
+    print(
+        f"bench: gil-compare run, {info['cores']} cores, loadavg {info['loadavg_start']};"
+        f" {ft_python} ({info['python_ft']['full']}) vs {default} ({info['python']})"
+    )
+    prepare_servers(bench, servers, quick=False)
+    for group, group_workloads in workloads.groups(plan):
+        bench.run_group(group, group_workloads, servers)
+    info["loadavg_end"] = Path("/proc/loadavg").read_text().split()[:3]
+    info["seconds"] = round(time.monotonic() - bench.started, 1)
+    peer_names = {s.name for s in servers if s.peer}
+    for w in plan:
+        print(report.workload_table(w, [r for r in bench.results if r["workload"] == w.key], "ours-gil-off"))
+    print(report.gil_table(plan, bench.results, default_name, peer_names))
+    print(report.servers_table(bench.servers))
+    verdicts = targets.gil_targets(bench.results, peer_names)
+    print(targets.targets_table(verdicts))
+    write_results(bench, info, "gil-compare", {"results": bench.results, "targets": verdicts})
     passed, failed = smoke_verdict(bench)
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
@@ -337,7 +468,7 @@ def smoke_verdict(bench: Bench) -> tuple[int, int]:
         held = info.get("held")
         # Peers that leave held connections unanswered do so by design (a thread or process per connection):
         # that is a number for the table. For ours it is a promise of the architecture, so it must hold.
-        if held and name == "ours":
+        if held and name.startswith("ours"):
             if held["served_200"] == held["connections"]:
                 passed += 1
             else:

@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from venvs import BENCH, REPO, is_ready, venv_dir, venv_python
+from venvs import BENCH, REPO, is_ready, python_for, python_info, venv_dir, venv_python
 
 RUNTIME_DIR = REPO / "server-runtime" / "python"
 OUR_PACKAGE = RUNTIME_DIR / "Server_3_free_threads"
@@ -46,6 +46,8 @@ class Launch:
 class Server:
     name = ""
     venv: str | None = None  # the .cache/bench/<venv> this server runs from, if any
+    python: str | None = None  # the interpreter its venv is made from (None: venvs' default, see venvs.py)
+    imports: tuple[str, ...] = ()  # what it imports (checked on free-threaded interpreters: GIL still off?)
     multi_process = True  # False: it has no multi-process mode, so it is measured at 1 process only
     apps = ("hello", "flask")  # apps it can serve
     peer = True  # False for ours; nginx is a ceiling, not a peer (see is_ceiling)
@@ -53,9 +55,13 @@ class Server:
 
     def unavailable_reason(self) -> str:
         """Empty when the server can be launched now; otherwise why not (printed as the skip reason)."""
-        if self.venv and not is_ready(self.venv):
-            return f"venv .cache/bench/{self.venv} is not installed"
+        if self.venv and not is_ready(self.venv, self.python):
+            return f"venv {venv_dir(self.venv, self.python).relative_to(REPO)} is not installed"
         return ""
+
+    def expected_gil(self) -> bool | None:
+        """True/False when the server says in its log whether the GIL is on (ours), else None."""
+        return None
 
     def supports(self, app: str, processes: int) -> str:
         """Empty when this server can run `app` at `processes`; otherwise why not."""
@@ -73,7 +79,7 @@ class Server:
         raise NotImplementedError
 
     def bin(self, name: str) -> str:
-        return str(venv_dir(self.venv) / "bin" / name)
+        return str(venv_dir(self.venv, self.python) / "bin" / name)
 
 
 def _env(**extra) -> dict[str, str]:
@@ -86,9 +92,30 @@ class Ours(Server):
     name = "ours"
     venv = "ours"
     peer = False
+    imports = ("flask", "Server_3_free_threads.server")
 
-    def __init__(self, metrics: str = "off"):
+    def __init__(
+        self,
+        metrics: str = "off",
+        python: str | None = None,
+        gil: str | None = None,
+        name: str = "",
+        config: str = "",
+        env: dict | None = None,
+    ):
+        """`gil`: PYTHON_GIL for a free-threaded interpreter ("0" off, "1" on; None: the build's default).
+        `config`: extra config lines (e.g. STATS=...), `env`: extra environment (e.g. PYTHONPERFSUPPORT)."""
         self.metrics = metrics
+        self.python = python
+        self.gil = gil
+        self.name = name or self.name
+        self.config = config
+        self.env = env or {}
+
+    def expected_gil(self) -> bool | None:
+        if self.gil is not None:
+            return self.gil != "0"
+        return not python_info(python_for(self.python))["free_threaded"]
 
     def unavailable_reason(self) -> str:
         if not (OUR_PACKAGE / "__main__.py").is_file():
@@ -113,13 +140,24 @@ class Ours(Server):
                 ]
             )
             + "\n"
+            + self.config
         )
-        argv = [str(venv_python(self.venv)), "-m", "Server_3_free_threads", "--config", str(config)]
-        return Launch(argv, app.cwd, _env(PYTHONPATH=str(RUNTIME_DIR)))
+        argv = [
+            str(venv_python(self.venv, self.python)),
+            "-m",
+            "Server_3_free_threads",
+            "--config",
+            str(config),
+        ]
+        env = _env(PYTHONPATH=str(RUNTIME_DIR), **self.env)
+        if self.gil is not None:
+            env["PYTHON_GIL"] = self.gil
+        return Launch(argv, app.cwd, env)
 
 
 class Gunicorn(Server):
     venv = "gunicorn"
+    imports = ("flask", "gunicorn.app.wsgiapp", "gunicorn.workers.gthread")
 
     def __init__(self, worker_class: str):
         self.worker_class = worker_class
@@ -136,6 +174,7 @@ class Gunicorn(Server):
 class Waitress(Server):
     name = "waitress"
     venv = "waitress"
+    imports = ("flask", "waitress")
     multi_process = False
 
     def launch(self, app, port, processes, threads, scratch):
@@ -147,6 +186,7 @@ class Waitress(Server):
 class Cheroot(Server):
     name = "cheroot"
     venv = "cheroot"
+    imports = ("flask", "cheroot.wsgi", "cheroot.cli")
     multi_process = False
 
     def launch(self, app, port, processes, threads, scratch):
@@ -189,7 +229,12 @@ class Bjoern(Server):
 
     def launch(self, app, port, processes, threads, scratch):
         # bjoern has no CLI and is single-threaded by design: bench/peers/bjoern_serve.py forks its processes.
-        argv = [str(venv_python(self.venv)), str(BENCH / "peers" / "bjoern_serve.py"), "--port", str(port)]
+        argv = [
+            str(venv_python(self.venv, self.python)),
+            str(BENCH / "peers" / "bjoern_serve.py"),
+            "--port",
+            str(port),
+        ]
         argv += ["--processes", str(processes), "--app", f"{app.module}:{app.callable}"]
         return Launch(argv, app.cwd, _env())
 
@@ -242,3 +287,23 @@ def all_servers() -> list[Server]:
 
 
 VENVS = ["ours", "gunicorn", "waitress", "cheroot", "uwsgi", "granian", "bjoern"]
+
+
+def on_python(server: Server, python: str) -> Server:
+    """The same server, run from venvs made by `python` (its venvs live apart: see venvs.py)."""
+    server.python = python
+    return server
+
+
+def gil_compare_servers(ft_python: str, default_python: str, default_tag: str) -> list[Server]:
+    """`bench.py --gil-compare`: ours on one free-threaded build with the GIL forced on (PYTHON_GIL=1) and off
+    (PYTHON_GIL=0), ours on the default CPython for the cost per request, and the pure-Python peers that
+    install on the free-threaded build, run there with its default (GIL off)."""
+    return [
+        Ours(python=ft_python, gil="0", name="ours-gil-off"),
+        Ours(python=ft_python, gil="1", name="ours-gil-on"),
+        Ours(python=default_python, name=f"ours-{default_tag}"),
+        on_python(Gunicorn("gthread"), ft_python),
+        on_python(Waitress(), ft_python),
+        on_python(Cheroot(), ft_python),
+    ]

@@ -11,6 +11,7 @@ COLUMNS = [
     "non-2xx",
     "sock err",
     "cpu %",
+    "us/req",
     "peak MB",
     "x ours",
 ]
@@ -27,9 +28,10 @@ def _table(rows: list[list[str]]) -> str:
     return "\n".join(_fmt_row(r, widths) for r in rows)
 
 
-def workload_table(workload: Workload, results: list[dict]) -> str:
-    """results: the records of this workload, one per server (status ok / skipped / failed)."""
-    ours = next((r for r in results if r["server"] == "ours" and r["status"] == "ok"), None)
+def workload_table(workload: Workload, results: list[dict], ref: str = "ours") -> str:
+    """results: the records of this workload, one per server (status ok / skipped / failed); `x ours` is each
+    server's req/s over the `ref` server's."""
+    ours = next((r for r in results if r["server"] == ref and r["status"] == "ok"), None)
     ours_rps = ours["summary"]["rps"] if ours else None
     rows = [COLUMNS]
     notes = []
@@ -49,11 +51,14 @@ def workload_table(workload: Workload, results: list[dict]) -> str:
                 str(s["non_2xx"]),
                 str(s["socket_errors"]),
                 f"{s['server_cpu_pct']:.0f}",
+                f"{s.get('cpu_us_per_req', 0):.0f}",
                 f"{s['peak_rss_mb']:.0f}",
                 ratio,
             ]
         )
     text = f"\n## {workload.title}  [{workload.key}: {workload.load.path}, {workload.threads} app threads]\n"
+    if ref != "ours":
+        text += f"(x ours = req/s over {ref}'s)\n"
     text += _table(rows) if len(rows) > 1 else "  (no server measured)"
     return text + ("\n" + "\n".join(notes) if notes else "")
 
@@ -102,3 +107,57 @@ def summary_table(plan: list[Workload], results: list[dict], peer_names: set[str
             ]
         )
     return "\n## summary: ours vs the fastest peer and nginx\n" + _table(rows)
+
+
+def gil_table(plan: list[Workload], results: list[dict], base_name: str, peer_names: set[str]) -> str:
+    """--gil-compare: per workload and app-thread count, ours on the default CPython, the free-threaded build
+    with the GIL on and off (req/s, CPU % of the server, CPU us per request) and the fastest peer on the
+    free-threaded build; then each at its best thread count."""
+    rows = [
+        [
+            "workload",
+            "thr",
+            f"{base_name} req/s",
+            "GIL on",
+            "GIL off",
+            "off/on",
+            f"cpu % {base_name}/on/off",
+            f"us/req {base_name}/on/off",
+            "fastest peer (3.13t)",
+            "off/peer",
+        ]
+    ]
+
+    def get(server: str, key: str) -> dict | None:
+        return next(
+            (
+                r["summary"]
+                for r in results
+                if r["server"] == server and r["workload"] == key and r["status"] == "ok"
+            ),
+            None,
+        )
+
+    def num(s: dict | None, field: str, fmt: str = ".0f") -> str:
+        return format(s[field], fmt) if s else "-"
+
+    for w in plan:
+        base, on, off = get(base_name, w.key), get("ours-gil-on", w.key), get("ours-gil-off", w.key)
+        peers = {n: s for n in peer_names if (s := get(n, w.key))}
+        best_name, best = max(peers.items(), key=lambda kv: kv[1]["rps"]) if peers else ("-", None)
+        rows.append(
+            [
+                w.key.rpartition("_t")[0],
+                str(w.threads),
+                num(base, "rps"),
+                num(on, "rps"),
+                num(off, "rps"),
+                f"{off['rps'] / on['rps']:.2f}" if off and on else "-",
+                "/".join(num(s, "server_cpu_pct") for s in (base, on, off)),
+                "/".join(num(s, "cpu_us_per_req") for s in (base, on, off)),
+                f"{best_name} {best['rps']:.0f}" if best else "-",
+                f"{off['rps'] / best['rps']:.2f}" if off and best else "-",
+            ]
+        )
+    text = "\n## GIL off vs GIL on (same free-threaded build), the default CPython, and the peers on 3.13t\n"
+    return text + _table(rows)

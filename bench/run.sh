@@ -12,10 +12,11 @@ fi
 # The full run also needs Debian's nginx (the ceiling), libev-dev (bjoern) and gcc (uWSGI). Install what is
 # missing when we can (root with apt-get); otherwise those peers are skipped with the reason in the table.
 # The quick mode installs nothing from Debian: it uses nginx only if it is already there. Nor do --soak and
-# --metrics, which run only our server (and at most waitress, from its venv).
+# --metrics, which run only our server (and at most waitress, from its venv), nor --gil-compare (pure-Python
+# servers only).
 needs_debian=true
 for arg in "$@"; do
-  case "$arg" in --quick | --soak | --metrics) needs_debian=false ;; esac
+  case "$arg" in --quick | --soak | --metrics | --gil-compare) needs_debian=false ;; esac
 done
 if [ "$needs_debian" = true ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   missing=()

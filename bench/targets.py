@@ -166,6 +166,63 @@ def soak_verdict(s: dict | None) -> dict:
     return _verdict(name, s["flat"], detail)
 
 
+GIL_OFF_OVER_ON = 1.3
+GIL_OFF_OVER_PEERS = 3.0
+
+
+def best_of_threads(results: list[dict], server: str, family: str) -> tuple[dict | None, int]:
+    """A server's best req/s (repetitions' median) over the app-thread counts of a --gil-compare workload
+    family ("hello_ka_c64" -> hello_ka_c64_t1/_t2/_t4), and at which thread count: everyone at its best."""
+    best, threads = None, 0
+    for r in results:
+        if r["server"] == server and r["status"] == "ok" and r["workload"].rpartition("_t")[0] == family:
+            if best is None or r["summary"]["rps"] > best["rps"]:
+                best, threads = r["summary"], int(r["workload"].rpartition("_t")[2])
+    return best, threads
+
+
+def gil_targets(results: list[dict], peer_names: set[str]) -> list[dict]:
+    """--gil-compare: GIL off ahead of GIL on (same build) by >= 1.3x for hello and Flask at 64 connections,
+    and ahead of every pure-Python peer on the same interpreter by >= 3x; each server at its best thread
+    count, the per-thread-count ratios in the detail. The 10 ms sleep app is not judged: every threaded server
+    is bound there by its app threads / 10 ms."""
+    out = []
+    for family in ("hello_ka_c64", "flask_c64"):
+        off, off_t = best_of_threads(results, "ours-gil-off", family)
+        on, on_t = best_of_threads(results, "ours-gil-on", family)
+        name = (
+            f"{family}: GIL off >= {GIL_OFF_OVER_ON}x GIL on (same 3.13t build, each at its best APP_THREADS)"
+        )
+        if not off or not on:
+            out.append(_verdict(name, None, "GIL on or off not measured"))
+            continue
+        per_thread = []
+        for t in (1, 2, 4):
+            a = _ok(results, f"{family}_t{t}", "ours-gil-off")
+            b = _ok(results, f"{family}_t{t}", "ours-gil-on")
+            if a and b:
+                per_thread.append(f"t{t} {a['rps'] / b['rps']:.2f}x")
+        ratio = off["rps"] / on["rps"]
+        detail = f"{ratio:.2f}x ({off['rps']:.0f} at t{off_t} vs {on['rps']:.0f} at t{on_t}); same threads: "
+        out.append(_verdict(name, ratio >= GIL_OFF_OVER_ON, detail + ", ".join(per_thread)))
+    for family in ("hello_ka_c64", "flask_c64", "echo64k_c64"):
+        off, off_t = best_of_threads(results, "ours-gil-off", family)
+        peers = {n: best_of_threads(results, n, family) for n in sorted(peer_names)}
+        peers = {n: v for n, v in peers.items() if v[0]}
+        name = (
+            f"{family}: GIL off >= {GIL_OFF_OVER_PEERS}x every pure-Python peer on 3.13t (each at its best)"
+        )
+        if not off or not peers:
+            out.append(_verdict(name, None, "ours GIL off or no peer measured"))
+            continue
+        best_name, (best, best_t) = max(peers.items(), key=lambda kv: kv[1][0]["rps"])
+        ratio = off["rps"] / best["rps"]
+        detail = f"ours/{best_name} = {ratio:.2f}x ({off['rps']:.0f} at t{off_t}"
+        detail += f" vs {best['rps']:.0f} at t{best_t})"
+        out.append(_verdict(name, ratio >= GIL_OFF_OVER_PEERS, detail))
+    return out
+
+
 def targets_table(verdicts: list[dict]) -> str:
     lines = ["\n## targets (ratios from this one run)"]
     for v in verdicts:

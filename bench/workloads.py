@@ -81,6 +81,37 @@ FULL = [
 QUICK_KEYS = ["hello_ka_c64_p1", "echo64k_c64_p1", "hello_close_c64_p1"]
 QUICK = [w for w in FULL if w.key in QUICK_KEYS]
 
+# `bench.py --gil-compare`: the same free-threaded build with the GIL on and off, at 1, 2 and 4 app threads
+# (threads only run in parallel with the GIL off; under it more app threads mostly add hand-offs), 64 conns.
+GIL_THREADS = (1, 2, 4)
+GIL_COMPARE = [
+    w
+    for t in GIL_THREADS
+    for w in (
+        _w(f"hello_ka_c64_t{t}", f"hello keep-alive, 64 conns, {t} app threads", "hello", 1, t, "/", 64),
+        _w(
+            f"echo64k_c64_t{t}",
+            f"64 KiB POST echo, 64 conns, {t} app threads",
+            "hello",
+            1,
+            t,
+            "/echo",
+            64,
+            "post_64k",
+        ),
+        _w(
+            f"sleep10_c64_t{t}",
+            f"10 ms sleep app, 64 conns, {t} app threads",
+            "hello",
+            1,
+            t,
+            "/sleep?ms=10",
+            64,
+        ),
+        _w(f"flask_c64_t{t}", f"Flask hello, 64 conns, {t} app threads", "flask", 1, t, "/", 64),
+    )
+]
+
 # The workload used for the metrics on/off comparison of our server.
 METRICS_WORKLOAD = next(w for w in FULL if w.key == "hello_ka_c64_p1")
 

@@ -21,6 +21,13 @@ const suites = [
     cmd: ['npm', 'run', 'test:py'],
     present: () => hasFiles('server-runtime/python/tests', /^test_.*\.py$|\/test_.*\.py$/),
   },
+  // The same suite on the free-threaded CPython 3.13t (.venv-ft) with the GIL off: it fails if any server it
+  // starts reports the GIL on. Missing .venv-ft is a failure, not a skip: scripts/setup.sh builds it.
+  {
+    name: 'python-ft',
+    cmd: ['npm', 'run', 'test:py:ft'],
+    present: () => hasFiles('server-runtime/python/tests', /^test_.*\.py$|\/test_.*\.py$/),
+  },
   // Mutation testing of the Python runtime, the CI gate: a fixed sample per module + mutants on lines changed
   // since the recorded baseline, ~5 min on 2 cores (test/README.md, "Mutation testing of the Python runtime").
   {
@@ -51,7 +58,7 @@ for (const suite of suites) {
 }
 console.log('\n=== summary');
 for (const [name, status, secs] of results)
-  console.log(`${name.padEnd(8)} ${status}${secs ? ` (${secs}s)` : ''}`);
+  console.log(`${name.padEnd(9)} ${status}${secs ? ` (${secs}s)` : ''}`);
 const failed = results.filter((r) => r[1] === 'failed').length;
 const passed = results.filter((r) => r[1] === 'passed').length;
 console.log(`suites: ${passed} passed, ${failed} failed`);

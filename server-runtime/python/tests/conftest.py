@@ -33,6 +33,32 @@ elif str(PYTHON_DIR) not in sys.path:  # test_parser.py imports the runtime's pa
     sys.path.insert(0, str(PYTHON_DIR))
 BASE_CONFIG = "HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=128\nDOMAIN=testserver.local\n"
 
+# SERVER3_EXPECT_GIL=0 (set by `scripts/test-python.sh --ft`) or 1: every "ready" message a test reads must
+# say that GIL state, so the free-threaded run cannot silently test a server whose GIL came back on (an
+# extension module without free-threading support re-enables it on import).
+EXPECT_GIL = os.environ.get("SERVER3_EXPECT_GIL")
+GIL_CHECKED = [0]  # ready messages checked, shown in the summary
+
+
+def check_gil(message: dict) -> None:
+    if EXPECT_GIL is None or message.get("type") != "ready":
+        return
+    expected = EXPECT_GIL not in ("0", "off", "false")
+    if message.get("gil") is not expected:
+        raise AssertionError(
+            f"SERVER3_EXPECT_GIL={EXPECT_GIL}: the server (pid {message.get('pid')}, Python"
+            f" {message.get('python')}) reports gil={message.get('gil')!r} in its ready message, expected"
+            f" {expected}"
+        )
+    GIL_CHECKED[0] += 1
+
+
+def gil_summary() -> str:
+    """For the closing lines of a run (pytest_terminal_summary, at the end of this file)."""
+    return (
+        f"SERVER3_EXPECT_GIL={EXPECT_GIL}: {GIL_CHECKED[0]} server ready messages had the expected GIL state"
+    )
+
 
 def server_env(extra: dict | None = None) -> dict:
     env = dict(os.environ)
@@ -65,6 +91,7 @@ class RunningServer:
             while b"\n" in self._pending:
                 line, _, self._pending = self._pending.partition(b"\n")
                 message = json.loads(line)
+                check_gil(message)
                 self.messages.append(message)
                 if want is None or message.get("type") == want:
                     return message
@@ -356,6 +383,8 @@ def read_response(sock: socket.socket, method: str = "GET") -> tuple[int, dict, 
 
 def pytest_terminal_summary(terminalreporter) -> None:
     """The fuzzing suites' case counts (the closing figure of a run: how much was fuzzed)."""
+    if EXPECT_GIL is not None:
+        terminalreporter.write_line(gil_summary())
     fuzzing = sys.modules.get("fuzzing")
     if fuzzing is not None and any(fuzzing.CASES.values()):
         counts = ", ".join(f"{n} {name} cases" for name, n in fuzzing.CASES.items())
