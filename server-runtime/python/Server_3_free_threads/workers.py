@@ -21,7 +21,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import platform
 import select
 import signal
 import socket
@@ -32,7 +31,6 @@ import time
 
 from .handoff import Wakeup
 from .logs import LOG
-from .server import gil_enabled
 from .signals import SignalWakeup
 
 
@@ -246,6 +244,9 @@ class Master:
     def announce(self) -> None:
         self.announced = True
         first = self.workers[0].ready
+        # The workers' GIL, not the master's: they import the app, whose extension modules may turn it on.
+        gil = any(w.ready.get("gil", True) for w in self.workers)
+        python = first.get("python") or sys.version.split()[0]
         host = f"[{self.host}]" if ":" in self.host else self.host
         LOG.info(
             "Server_3_free_threads master (pid %d) on http://%s:%d with %d workers (Python %s, GIL %s)",
@@ -253,8 +254,8 @@ class Master:
             host,
             self.port,
             len(self.workers),
-            platform.python_version(),
-            "on" if gil_enabled() else "off",
+            python,
+            "on" if gil else "off",
         )
         if self.control is not None:
             self.control.send(
@@ -264,8 +265,8 @@ class Master:
                     "host": self.host,
                     "port": self.port,
                     "pid": os.getpid(),
-                    "python": platform.python_version(),
-                    "gil": gil_enabled(),
+                    "python": python,
+                    "gil": gil,
                     "threads": first.get("threads", []),
                     "workers": len(self.workers),
                 }
