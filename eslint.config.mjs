@@ -12,6 +12,8 @@ export default tseslint.config(
       '.cache/**',
       '.test-artifacts/**',
       'bench/results/**',
+      '.stryker-tmp/**',
+      'reports/**',
     ],
   },
   js.configs.recommended,

@@ -24,10 +24,18 @@ export const groups = {
   supervisor: {
     // register.ts is LSP wiring (requests to Supervisor methods), covered by supervisorProtocol over IPC.
     mutate: ['server-runtime/src/supervisor/*.ts', '!server-runtime/src/supervisor/register.ts'],
+    // Listed, fastest first: a mutant runs the files that reach it in this order and stops at the first that
+    // fails, so the quick contract tests kill most before any real Python server starts. Add new files here.
+    // Not supervisorProtocol.test.js: it drives the supervisor inside the language-server child process,
+    // where Stryker sees no coverage; it would only make every mutant that touches module-level code slower.
     tests: [
-      'out/test/unit/supervisor*.test.js',
-      'out/test/unit/logRelay.test.js',
+      'out/test/unit/supervisor-contract.test.js',
       'out/test/unit/traceback.test.js',
+      'out/test/unit/logRelay.test.js',
+      'out/test/unit/supervisorExitCodes.test.js',
+      'out/test/unit/supervisor-signals.test.js',
+      'out/test/unit/supervisor.test.js',
+      'out/test/unit/supervisorLifetime.test.js',
     ],
   },
   metrics: {
