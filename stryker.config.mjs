@@ -30,6 +30,7 @@ export const groups = {
     // where Stryker sees no coverage; it would only make every mutant that touches module-level code slower.
     tests: [
       'out/test/unit/supervisor-contract.test.js',
+      'out/test/unit/supervisor-process.test.js',
       'out/test/unit/traceback.test.js',
       'out/test/unit/logRelay.test.js',
       'out/test/unit/supervisorExitCodes.test.js',

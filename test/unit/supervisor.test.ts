@@ -221,6 +221,7 @@ describe('supervisor', () => {
     const snap = await waitFor('two metrics snapshots', () => rec.metrics.length >= 2 && rec.metrics.at(-1));
     assert.equal(snap.id, info.id);
     assert.equal(snap.pid, info.pid);
+    assert.equal('type' in snap, false, 'the control message type is not part of the snapshot');
     assert.ok(snap.threads.length >= 4, JSON.stringify(snap.threads));
     assert.ok(Array.isArray(snap.totals.latency.counts));
     // Real counters: the request made above is counted.

@@ -88,7 +88,15 @@ export class ManagedServer {
       await this.closeWatcher();
       if (this.process && !this.process.hasExited) await this.stopProcess('stopping');
       this.stopPending = false;
-      this.update({ state: 'stopped', error: undefined });
+      // Nothing listens any more: no URL to open, no pid to show.
+      this.update({
+        state: 'stopped',
+        error: undefined,
+        url: undefined,
+        host: undefined,
+        port: undefined,
+        pid: undefined,
+      });
       return this.snapshot;
     });
   }
