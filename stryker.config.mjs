@@ -66,7 +66,8 @@ export default {
   coverageAnalysis: 'perTest',
   // 2 cores shared with others.
   concurrency: 2,
-  // A mutant that makes a test wait (a stop that never escalates) is a timeout, which counts as killed.
+  // A mutant that makes a test wait (a stop that never escalates) is a timeout, which counts as killed. The
+  // supervisor suites also have their own node:test timeouts, which fail such a mutant sooner.
   timeoutMS: 8000,
   timeoutFactor: 1.5,
   reporters: ['clear-text', 'progress-append-only', 'json', 'html'],

@@ -66,7 +66,7 @@ describe('control channel', () => {
   });
 });
 
-describe('errors: what a failed runtime left behind, as one ServerError', () => {
+describe('errors: what a failed runtime left behind, as one ServerError', { timeout: 10_000 }, () => {
   const cwd = '/srv/app';
   const runtime = '/opt/runtime';
   const tb =
@@ -259,7 +259,7 @@ describe('traceback locations', () => {
   });
 });
 
-describe('ports', () => {
+describe('ports', { timeout: 10_000 }, () => {
   it('a free port is free; a listening one is in use; another error is not "in use"', async () => {
     const port = await findFreePort();
     assert.ok(port > 0);
@@ -276,7 +276,7 @@ describe('ports', () => {
   });
 });
 
-describe('validate first', () => {
+describe('validate first', { timeout: 10_000 }, () => {
   const write = (name: string, text: string) => {
     const file = path.join(tmp, name);
     fs.writeFileSync(file, text);

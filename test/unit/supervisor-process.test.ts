@@ -71,7 +71,8 @@ function record() {
   };
 }
 
-describe('runtime process', () => {
+// Suite timeouts (about ten times the normal run) turn a hang into a failure.
+describe('runtime process', { timeout: 30_000 }, () => {
   it('gets the exact command line, working directory and environment, --port only when overridden', async () => {
     const app = await fakeApp('ready');
     const runtimePath = path.join(bin, 'runtime');
@@ -153,7 +154,7 @@ describe('runtime process', () => {
   });
 });
 
-describe('managed server bookkeeping', () => {
+describe('managed server bookkeeping', { timeout: 30_000 }, () => {
   it('metrics commands: the subscription made before the start is sent once ready, changes only when it changes', async () => {
     const rec = makeSupervisor({ stopTimeoutMs: 2000 });
     const app = await fakeApp('ready listen');

@@ -22,7 +22,8 @@ import {
 
 const helloConfig = path.join(helloDir, '.config_server');
 
-describe('supervisor', () => {
+// A suite timeout (about ten times the normal run) turns a hang into a failure.
+describe('supervisor', { timeout: 90_000 }, () => {
   const cleanups: (() => unknown)[] = [];
   after(async () => {
     for (const c of cleanups.reverse()) await c();

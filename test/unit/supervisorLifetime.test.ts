@@ -22,7 +22,8 @@ import {
   waitFor,
 } from './supervisorHarness';
 
-describe('supervisor lifetime', () => {
+// A suite timeout (about ten times the normal run) turns a hang into a failure.
+describe('supervisor lifetime', { timeout: 90_000 }, () => {
   const cleanups: (() => unknown)[] = [];
   after(async () => {
     for (const c of cleanups.reverse()) await c();
