@@ -130,6 +130,19 @@ describe('key completion', () => {
     assert.equal(editOf(noEquals).newText, 'PORT=');
   });
 
+  test('a key at column 0, and a line past the end of the text', async () => {
+    const [port] = (await complete('PO', 0, 2)).filter((i) => i.label === 'PORT');
+    assert.deepEqual(editOf(port).range, {
+      start: { line: 0, character: 0 },
+      end: { line: 0, character: 2 },
+    });
+    const past = (await complete('HOST=1', 3, 0)).find((i) => i.label === 'PORT')!;
+    assert.deepEqual(editOf(past).range, {
+      start: { line: 3, character: 0 },
+      end: { line: 3, character: 0 },
+    });
+  });
+
   test('nothing inside a comment line or a trailing comment', async () => {
     assert.deepEqual(await complete('# PO', 0, 4), []);
     assert.deepEqual(await complete('   # PO', 0, 7), []);
@@ -235,8 +248,13 @@ describe('value completion', () => {
       (await complete('APP_CALLABLE=x\nAPP=\nAPP_CALLABLE=app\n', 1, 4)).map((i) => [i.label, i.detail]),
       [['flaskapp', 'defines app']],
     );
+    assert.deepEqual(
+      (await complete('APP=\nAPP_CALLABLE=app\nPORT=1\n', 0, 4)).map((i) => i.label),
+      ['flaskapp'],
+      'the APP_CALLABLE line, not the last line',
+    );
     await complete('APP_CALLABLE=\nAPP=\n', 1, 4);
-    assert.deepEqual(calls, ['application', 'app', 'application']);
+    assert.deepEqual(calls, ['application', 'app', 'app', 'application']);
   });
 
   test('the range covers the value between the blanks, before a trailing comment, and reaches the cursor', async () => {
@@ -259,6 +277,11 @@ describe('value completion', () => {
     assert.deepEqual(await range('PORT=', 5), {
       start: { line: 0, character: 5 },
       end: { line: 0, character: 5 },
+    });
+    // No value yet, only blanks: from the cursor over the blanks, never back over the =.
+    assert.deepEqual(await range('PORT=   ', 5), {
+      start: { line: 0, character: 5 },
+      end: { line: 0, character: 8 },
     });
   });
 
@@ -307,6 +330,13 @@ describe('quick fixes', () => {
       'HOST=127.0.0.1\r\nPORT=8000\r\nSOCKET_BACKLOG=1024\r\nAPP=hello.wsgi\r\nDOMAIN=localhost\r\n',
     );
     assert.equal(applied('', actionsAt('', 0, 0).actions[0]).split('\n')[0], 'HOST=127.0.0.1');
+    // Only the missing-required problems are attached, not the others of the file.
+    const mixed = 'PORT=x\n';
+    const [add] = actionsAt(mixed, 0, 0).actions.filter((a) => a.title.startsWith('Add'));
+    assert.deepEqual(
+      add.diagnostics!.map((d) => d.code),
+      ['missing-required', 'missing-required', 'missing-required', 'missing-required'],
+    );
     // Away from line 0 there is no missing-required problem under the cursor.
     assert.deepEqual(actionsAt(text, 1, 3).actions, []);
   });
@@ -319,6 +349,8 @@ describe('quick fixes', () => {
       [['Change HSOT to HOST', false]],
     );
     assert.equal(applied(text, rename[0]).split('\n')[0], 'HOST=127.0.0.1');
+    const { problems } = actionsAt(text, 0, 2);
+    assert.deepEqual(rename[0].diagnostics, [toDiagnostic(problems.find((p) => p.code === 'unknown-key')!)]);
     const lower = actionsAt(text, 1, 4).actions;
     assert.deepEqual(
       lower.map((a) => [a.title, a.isPreferred]),
@@ -356,6 +388,10 @@ describe('quick fixes', () => {
       'HOST=0.0.0.0\nPORT = 99999\nSOCKET_BACKLOG=\nAPP=a/b.py\nDOMAIN=-x\nMETRICS=maybe\nSTATS=0.0.0.0:9100\nLOG_LEVEL=loud\nREQUEST_TIMEOUT=fast\nAPP_CALLABLE=1x\nWORKERS=x\n';
     const titles = (line: number, ch: number) => actionsAt(text, line, ch).actions.map((a) => a.title);
     assert.deepEqual(titles(0, 6), ['Listen on 127.0.0.1 (this machine only)']);
+    assert.deepEqual(
+      actionsAt('HOST=a_b\n', 0, 6).actions.map((a) => a.title),
+      ['Set HOST to its default (127.0.0.1)'],
+    );
     assert.deepEqual(titles(1, 8), ['Set PORT to its default (8000)']);
     assert.deepEqual(titles(2, 0), ['Set SOCKET_BACKLOG to its default (1024)']);
     assert.deepEqual(titles(3, 5), ['Set APP to its default (wsgi)']);
@@ -463,8 +499,10 @@ describe('hover', () => {
       `\`APP_THRAEDS\` is not a known key: did you mean **APP_THREADS**?\n\n---\n\n${fieldMarkdown(FIELD_BY_NAME.get('APP_THREADS')!)}`,
     );
     assert.equal(
-      (at(3, 0)!.contents as { value: string }).value,
-      '`ZZZZZZZZZZ` is not a known key: the server ignores it. See docs/config.md for the keys.',
+      (at(3, 0)!.contents as { kind: string; value: string }).kind +
+        ':' +
+        (at(3, 0)!.contents as { value: string }).value,
+      'markdown:`ZZZZZZZZZZ` is not a known key: the server ignores it. See docs/config.md for the keys.',
     );
   });
 });
@@ -556,5 +594,7 @@ describe('symbols, docs, diagnostics, problems', () => {
       ['1:1-4 x', '2:0-4 x', '2:1-3 x', '2:1-4 a', '2:1-4 a', '2:1-4 b'],
     );
     assert.equal(compareProblems(list[1], list[5]), 0);
+    assert.ok(compareProblems(list[0], list[1]) > 0, 'b after a');
+    assert.ok(compareProblems(list[1], list[0]) < 0, 'a before b');
   });
 });

@@ -51,6 +51,7 @@ describe('document place', () => {
     assert.equal(isConfigDocument('plaintext', 'file:///a/site.server3'), true);
     assert.equal(isConfigDocument('plaintext', 'file:///a/my.config_server'), false);
     assert.equal(isConfigDocument('plaintext', 'file:///a/site.server3.bak'), false);
+    assert.equal(isConfigDocument('plaintext', 'file:///a/.config_server.bak'), false);
     assert.equal(isConfigDocument('plaintext', 'file:///a/x.txt'), false);
   });
 });
@@ -78,6 +79,8 @@ describe('workspace modules for APP', () => {
     write('api/main.py');
     write('flaskapp.py', 'app = Flask(__name__)\n');
     write('notes.txt');
+    write('ab_xyz'); // not a .py file, although its name minus three letters is a module name
+    for (const name of ['zz', 'aa', 'mm']) write(`${name}.py`); // created out of order: the result is sorted
     write('a/b/c/d/four.py'); // 4 folders deep: found
     write('a/b/c/d/e/five.py'); // 5: not walked
     for (const skipped of [
@@ -97,10 +100,13 @@ describe('workspace modules for APP', () => {
     assert.equal(fs.statSync(path.join(root, 'small.py')).size, 512 * 1024);
     assert.deepEqual(await modulesDefining(root, 'application'), [
       'a.b.c.d.four',
+      'aa',
       'api',
       'api.main',
       'app',
+      'mm',
       'small',
+      'zz',
     ]);
     assert.deepEqual(await modulesDefining(root, 'app'), ['flaskapp']);
     assert.deepEqual(await modulesDefining(path.join(root, 'missing'), 'application'), []);

@@ -161,9 +161,10 @@ describe('value checks', () => {
   });
 
   test('numbers: decimals and exponents, ranges in seconds', () => {
-    for (const ok of ['0.1', '3600', '1e3', '1E+3', '2.5e-1', '.5', '5.', '+1'])
+    for (const ok of ['0.1', '3600', '1e3', '1E+3', '2.5e-1', '.5', '.55', '5.', '+1', '36e2', '0.25e+01'])
       assert.equal(code('REQUEST_TIMEOUT', ok), undefined, ok);
     assert.equal(code('REQUEST_TIMEOUT', '1e4'), 'out-of-range');
+    assert.equal(code('REQUEST_TIMEOUT', '1e10'), 'out-of-range', 'a number, only too big');
     assert.equal(code('REQUEST_TIMEOUT', '0.09'), 'out-of-range');
     for (const bad of ['1e', '1e+', 'e3', '1.2.3', '.', '1,5', 'x1', '1x', '1ex'])
       assert.equal(code('REQUEST_TIMEOUT', bad), 'bad-number', bad);
