@@ -13,6 +13,8 @@ export default tseslint.config(
       '.cache/**',
       '.test-artifacts/**',
       'bench/results/**',
+      '.stryker-tmp/**',
+      'reports/**',
     ],
   },
   js.configs.recommended,

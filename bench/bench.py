@@ -457,6 +457,14 @@ def smoke_verdict(bench: Bench) -> tuple[int, int]:
     """Counts what must hold for every server that ran: it started, its answers were correct, every wrk load
     got answers with no non-2xx, all held connections were answered. No timing is judged."""
     passed = failed = 0
+    # The smoke run exists to check our server: one where it could not be installed or started, or measured
+    # nothing, must not pass on the strength of the peers alone.
+    ours = bench.servers.get("ours")
+    measured = [r for r in bench.results if r["server"] == "ours" and r["status"] == "ok"]
+    if ours is not None and (ours["status"] != "ok" or not measured):
+        failed += 1
+        why = ours.get("reason") or "; ".join(ours.get("start_failures", [])) or "no load was measured"
+        print(f"FAILED ours: not among the servers measured: {why}")
     for name, info in bench.servers.items():
         if info["status"] != "ok":
             continue

@@ -19,6 +19,8 @@ const NEVER_SHIPPED = new Set([
   '.test-artifacts',
   'bench',
   '.ruff_cache',
+  '.stryker-tmp',
+  'reports',
 ]);
 const isHeavy = (name) => NEVER_SHIPPED.has(name) || name.startsWith('.venv');
 

@@ -3,6 +3,7 @@
  * snapshots carry cumulative counters, views want rates over the last interval and latency percentiles.
  */
 import type { LatencyHistogram, MetricsSnapshot, ThreadMetrics } from '../../server-runtime/src/protocol';
+import type { ServerTotals } from '../webview/messages';
 
 export interface ThreadRates {
   name: string;
@@ -118,6 +119,77 @@ export function formatCores(cores: number | undefined): string {
 /** "GIL off" / "GIL on" / "" (unknown), as the views show a server's GIL state. */
 export function gilText(gil: boolean | undefined): string {
   return gil === undefined ? '' : gil ? 'GIL on' : 'GIL off';
+}
+
+export interface ServerRates extends ServerTotals {
+  /** One entry per worker process (usually one), by worker number. */
+  workers: RatesPoint[];
+  /** Health problems of every worker ("worker 1: the read thread is stuck ..." with several). */
+  problems: string[];
+}
+
+/**
+ * The latest point of every worker of every server, each computed against that same worker's previous
+ * snapshot (workers of one server are separate processes with their own counters). MetricsStore wraps it
+ * with the editor's change events.
+ */
+export class RatesTracker {
+  private readonly previous = new Map<string, Map<number, MetricsSnapshot>>();
+  private readonly latest = new Map<string, Map<number, RatesPoint>>();
+
+  /** Adds one snapshot and returns the point computed from it. */
+  add(snapshot: MetricsSnapshot): RatesPoint {
+    const previous = mapOf(this.previous, snapshot.id);
+    const point = computeRates(snapshot, previous.get(snapshot.worker));
+    previous.set(snapshot.worker, snapshot);
+    mapOf(this.latest, snapshot.id).set(snapshot.worker, point);
+    return point;
+  }
+
+  /** Forget a server's numbers (it stopped): stale rates must not linger in the views. */
+  clear(id: string): void {
+    this.previous.delete(id);
+    this.latest.delete(id);
+  }
+
+  /** The server's totals over its workers, or undefined before its first snapshot. */
+  get(id: string): ServerRates | undefined {
+    return serverRates(id, [...(this.latest.get(id)?.values() ?? [])]);
+  }
+}
+
+function mapOf<V>(maps: Map<string, Map<number, V>>, id: string): Map<number, V> {
+  let map = maps.get(id);
+  if (!map) maps.set(id, (map = new Map()));
+  return map;
+}
+
+/** Totals of one server over its workers' latest points: rates and counts add up, percentiles do not. */
+export function serverRates(id: string, points: RatesPoint[]): ServerRates | undefined {
+  const workers = [...points].sort((a, b) => a.worker - b.worker);
+  if (!workers.length) return undefined;
+  const sum = (pick: (p: RatesPoint) => number) => workers.reduce((total, p) => total + pick(p), 0);
+  const max = (pick: (p: RatesPoint) => number | undefined) => {
+    const values = workers.map(pick).filter((v): v is number => v !== undefined);
+    return values.length ? Math.max(...values) : undefined;
+  };
+  return {
+    id,
+    time: Math.max(...workers.map((p) => p.time)),
+    requestsPerSec: sum((p) => p.requestsPerSec),
+    // Across workers the exact percentile is unknown; the slowest worker's is the honest upper bound.
+    p50Ms: max((p) => p.p50Ms),
+    p99Ms: max((p) => p.p99Ms),
+    connectionsOpen: sum((p) => p.connectionsOpen),
+    requests: sum((p) => p.requests),
+    cpuCores: workers.some((p) => p.cpuCores !== undefined) ? sum((p) => p.cpuCores ?? 0) : undefined,
+    gil: workers.some((p) => p.gil === undefined) ? undefined : workers.some((p) => p.gil),
+    python: workers[0].python,
+    workers,
+    problems: workers.flatMap((p) =>
+      p.problems.map((problem) => (workers.length > 1 ? `worker ${p.worker}: ${problem}` : problem)),
+    ),
+  };
 }
 
 /** Short human numbers for narrow places (status bar, tree descriptions). */

@@ -121,14 +121,19 @@ export class LspClient {
       const p = this.published.get(uri);
       if (p && p.version === this.versions.get(uri)) return p.diagnostics;
       if (Date.now() > deadline) throw new Error(`no diagnostics for ${uri} v${this.versions.get(uri)}`);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 200);
-        this.waiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await this.nextNotification(deadline - Date.now());
     }
+  }
+
+  /** Resolves at the next publishDiagnostics, or after `ms` (the callers' deadline), whichever comes first. */
+  private nextNotification(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, Math.max(0, ms));
+      this.waiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Waits until diagnostics for `uri` are published again after `count` publications (up to 5 s). */
@@ -136,7 +141,7 @@ export class LspClient {
     const deadline = Date.now() + 5000;
     while ((this.publishCount.get(uri) ?? 0) <= count) {
       if (Date.now() > deadline) throw new Error(`diagnostics for ${uri} were not published again`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await this.nextNotification(deadline - Date.now());
     }
     return this.published.get(uri)!.diagnostics;
   }

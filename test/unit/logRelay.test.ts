@@ -4,16 +4,34 @@ import { describe, it } from 'node:test';
 import type { LogParams } from '../../server-runtime/src/protocol';
 import { LogRelay } from '../../server-runtime/src/supervisor/logRelay';
 
+/** Records what the relay sends; `next(n)` resolves once n batches were sent (no fixed sleeps). */
+function recorder() {
+  const sent: LogParams[] = [];
+  let wake = () => undefined as void;
+  return {
+    sent,
+    send: (l: LogParams) => {
+      sent.push(l);
+      wake();
+    },
+    next: (n: number) =>
+      new Promise<void>((resolve) => {
+        wake = () => sent.length >= n && resolve();
+        wake();
+      }),
+  };
+}
+
 describe('LogRelay', () => {
   it('batches lines per server and stream until the flush', async () => {
-    const sent: LogParams[] = [];
-    const relay = new LogRelay((l) => sent.push(l), { flushMs: 20 });
+    const { sent, send, next } = recorder();
+    const relay = new LogRelay(send, { flushMs: 20 });
     relay.push({ id: 'a', stream: 'access', lines: ['1'] });
     relay.push({ id: 'a', stream: 'access', lines: ['2', '3'] });
     relay.push({ id: 'a', stream: 'stderr', lines: ['e'] });
     relay.push({ id: 'b', stream: 'access', lines: ['x'] });
-    assert.equal(sent.length, 0);
-    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(sent.length, 0, 'nothing before the flush timer');
+    await next(3); // the timer's flush sends all three batches at once
     assert.deepEqual(sent, [
       { id: 'a', stream: 'access', lines: ['1', '2', '3'] },
       { id: 'a', stream: 'stderr', lines: ['e'] },
@@ -45,10 +63,13 @@ describe('LogRelay', () => {
 
 describe('LogRelay when the traffic stops', () => {
   it('still reports the lines it left out', async () => {
-    const sent: LogParams[] = [];
-    const relay = new LogRelay((l) => sent.push(l), { flushMs: 10, maxLinesPerSecond: 1 });
+    const { sent, send, next } = recorder();
+    const relay = new LogRelay(send, { flushMs: 10, maxLinesPerSecond: 1 });
+    const began = Date.now();
     relay.push({ id: 'a', stream: 'access', lines: ['1', '2', '3'] });
-    await new Promise((r) => setTimeout(r, 1200));
+    await next(2); // no more pushes: only the relay's own timer can send the count
+    // The count closes the one-second window it belongs to (a lower bound only; the upper one is the test timeout).
+    assert.ok(Date.now() - began >= 990, `reported after ${Date.now() - began} ms`);
     assert.deepEqual(sent, [
       { id: 'a', stream: 'access', lines: ['1'] },
       { id: 'a', stream: 'supervisor', lines: ['2 log lines not shown (more than 1 lines/s)'] },

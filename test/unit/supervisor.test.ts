@@ -22,7 +22,8 @@ import {
 
 const helloConfig = path.join(helloDir, '.config_server');
 
-describe('supervisor', () => {
+// A suite timeout (about ten times the normal run) turns a hang into a failure.
+describe('supervisor', { timeout: 90_000 }, () => {
   const cleanups: (() => unknown)[] = [];
   after(async () => {
     for (const c of cleanups.reverse()) await c();
@@ -152,6 +153,7 @@ describe('supervisor', () => {
     const pid = rec.supervisor.get(id)!.pid!;
     const began = Date.now();
     const stopped = await rec.supervisor.stop(id);
+    // The bound is the point of the test: far below the 15 s start timeout, generous for a loaded machine.
     assert.ok(Date.now() - began < 4000, `stop took ${Date.now() - began} ms`);
     assert.equal(stopped.state, 'stopped');
     assert.equal(stopped.error, undefined);
@@ -212,6 +214,7 @@ describe('supervisor', () => {
     cleanups.push(() => rec.supervisor.stopAll());
     const app = makeApp(helloApp('x'), await findFreePort());
     const info = await rec.supervisor.start(startParams(app.config, app.dir));
+    // Absence needs a wait: 400 ms is two intervals of the 200 ms used below.
     await new Promise((r) => setTimeout(r, 400));
     assert.equal(rec.metrics.length, 0, 'no metrics before any view subscribes');
     rec.supervisor.setMetricsSubscription({ ids: [info.id], intervalMs: 200 });
@@ -219,6 +222,7 @@ describe('supervisor', () => {
     const snap = await waitFor('two metrics snapshots', () => rec.metrics.length >= 2 && rec.metrics.at(-1));
     assert.equal(snap.id, info.id);
     assert.equal(snap.pid, info.pid);
+    assert.equal('type' in snap, false, 'the control message type is not part of the snapshot');
     assert.ok(snap.threads.length >= 4, JSON.stringify(snap.threads));
     assert.ok(Array.isArray(snap.totals.latency.counts));
     // Real counters: the request made above is counted.
@@ -230,6 +234,7 @@ describe('supervisor', () => {
       JSON.stringify(counted.threads),
     );
     rec.supervisor.setMetricsSubscription({ ids: [], intervalMs: 0 });
+    // A snapshot already on its way may still arrive (400 ms), then none for 700 ms (over three intervals).
     await new Promise((r) => setTimeout(r, 400));
     const count = rec.metrics.length;
     await new Promise((r) => setTimeout(r, 700));

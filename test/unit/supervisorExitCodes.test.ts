@@ -30,7 +30,7 @@ async function startWith(python: string) {
   return rec.supervisor.start({ ...startParams(app.config, app.dir), pythonPath: python });
 }
 
-describe('supervisor: early exits explained by exit code and stderr', () => {
+describe('supervisor: early exits explained by exit code and stderr', { timeout: 30_000 }, () => {
   it('exit 3 = app import failed, with the traceback and its user frame', async () => {
     const info = await startWith(
       failingInterpreter(

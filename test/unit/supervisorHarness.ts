@@ -110,10 +110,16 @@ export async function waitFor<T>(
   }
 }
 
+/** True while `pid` runs. A zombie counts as gone: a killed worker whose parent died first stays one until
+ * init reaps it, holding no port, no file, no CPU. */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
     return false;
   }

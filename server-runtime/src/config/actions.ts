@@ -81,7 +81,7 @@ export function codeActions(
       const edit = { range: lineRange(p.line, p.start, p.end), newText: p.suggestion };
       fix(`Change ${entry?.key ?? 'the key'} to ${p.suggestion}`, p, [edit], p.code === 'wrong-case-key');
     } else if (p.code === 'duplicate-key') {
-      fix(`Remove this ${entry?.key ?? ''} line (it has no effect)`, p, [deleteLine(parsed, p.line)], true);
+      fix(`Remove this ${entry?.key ?? ''} line (it has no effect)`, p, [deleteLine(p.line)], true);
     } else if (entry && VALUE_CODES.has(p.code)) {
       const spec = FIELD_BY_NAME.get(entry.key);
       const value = spec ? defaultText(spec) : '';
@@ -108,13 +108,10 @@ function appendLines(parsed: ParsedConfig, eol: string, lines: string[]): TextEd
   return { range: { start: position, end: position }, newText: prefix + lines.join(eol) + eol };
 }
 
-function deleteLine(parsed: ParsedConfig, line: number): TextEdit {
-  if (line < parsed.texts.length - 1) {
-    return { range: { start: { line, character: 0 }, end: { line: line + 1, character: 0 } }, newText: '' };
-  }
-  // The last line has no line end: remove the one before it instead.
-  const previous = line - 1;
-  const start =
-    previous >= 0 ? { line: previous, character: parsed.texts[previous].length } : { line, character: 0 };
-  return { range: { start, end: { line, character: parsed.texts[line].length } }, newText: '' };
+/**
+ * Removes a line with its line end. Only duplicates are removed, and a duplicate is never the last line (the
+ * occurrence that wins comes after it), so there is always a next line to end the range at.
+ */
+function deleteLine(line: number): TextEdit {
+  return { range: { start: { line, character: 0 }, end: { line: line + 1, character: 0 } }, newText: '' };
 }

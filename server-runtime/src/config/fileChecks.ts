@@ -21,16 +21,20 @@ export interface FileCheckOptions {
 const SOMAXCONN_PATH = '/proc/sys/net/core/somaxconn';
 let cachedSomaxconn: number | null | undefined;
 
+/** net.core.somaxconn of this machine, read once; null when it cannot be read. */
 export function readSomaxconn(): number | null {
-  if (cachedSomaxconn === undefined) {
-    try {
-      const n = parseInt(readFileSync(SOMAXCONN_PATH, 'utf8').trim(), 10);
-      cachedSomaxconn = Number.isFinite(n) && n > 0 ? n : null;
-    } catch {
-      cachedSomaxconn = null;
-    }
-  }
+  if (cachedSomaxconn === undefined) cachedSomaxconn = readSomaxconnFrom(SOMAXCONN_PATH);
   return cachedSomaxconn;
+}
+
+/** A positive integer from a /proc-style file (one number and a line end), or null. */
+export function readSomaxconnFrom(file: string): number | null {
+  try {
+    const n = parseInt(readFileSync(file, 'utf8').trim(), 10);
+    return Number.isFinite(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
 }
 
 function isFile(path: string): boolean {

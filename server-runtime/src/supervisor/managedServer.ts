@@ -95,14 +95,24 @@ export class ManagedServer {
   stop(): Promise<ServerInfo> {
     // A start still waiting for "ready" (a slow or hanging import) is cut short instead of making Stop wait
     // for the start timeout; a start queued behind it is skipped.
+    // It escalates like any stop (SIGKILL after stopTimeout): a runtime stuck in an import may ignore SIGTERM.
     this.stopPending = true;
-    if (this.launching && this.process && !this.process.hasExited) this.process.signal('SIGTERM');
+    if (this.launching && this.process && !this.process.hasExited)
+      void this.process.stop(this.options.stopTimeoutMs());
     return this.enqueue(async () => {
       this.userStopped = true;
       await this.closeWatcher();
       if (this.process && !this.process.hasExited) await this.stopProcess('stopping');
       this.stopPending = false;
-      this.update({ state: 'stopped', error: undefined });
+      // Nothing listens any more: no URL to open, no pid to show.
+      this.update({
+        state: 'stopped',
+        error: undefined,
+        url: undefined,
+        host: undefined,
+        port: undefined,
+        pid: undefined,
+      });
       return this.snapshot;
     });
   }
@@ -244,10 +254,16 @@ export class ManagedServer {
     return this.snapshot;
   }
 
+  /**
+   * Spawns the runtime and resolves with its "ready" or with why it failed. A start that times out is
+   * stopped (SIGTERM, SIGKILL after stopTimeout) and resolves only once its process group is gone, so the
+   * port is free again when the state says stopped.
+   */
   private spawnAndWait(): Promise<Outcome> {
     return new Promise((resolve) => {
       let settled = false;
       let reported: Promise<ServerError> | undefined;
+      let timedOut: ServerError | undefined;
       const settle = (outcome: Outcome) => {
         if (settled) return;
         settled = true;
@@ -264,8 +280,9 @@ export class ManagedServer {
         },
         {
           message: (msg: RuntimeMessage) => {
-            if (msg.type === 'ready') settle({ ready: msg });
-            else if (msg.type === 'error' && settled && msg.kind !== 'stage-died') {
+            if (msg.type === 'ready') {
+              if (!timedOut) settle({ ready: msg });
+            } else if (msg.type === 'error' && settled && msg.kind !== 'stage-died') {
               // A reload (SIGHUP) failed: the runtime keeps serving the old app and says why.
               void describeRuntimeError(msg, this.params.cwd, this.options.runtimePath).then((error) => {
                 if (this.process === proc && this.info.state === 'running') this.update({ error });
@@ -284,19 +301,17 @@ export class ManagedServer {
           stderr: (lines) => this.log('stderr', ...lines),
           exit: (code, signal, spawnError) => {
             void this.onExit(proc, code, signal, spawnError, reported).then((error) => {
-              if (!settled) settle({ error });
+              if (!settled) settle({ error: timedOut ?? error });
             });
           },
         },
       );
       this.process = proc;
       const timer = setTimeout(() => {
-        settle({
-          error: {
-            kind: 'other',
-            message: `The server did not report ready within ${this.options.startTimeoutMs / 1000} s; stopped it.`,
-          },
-        });
+        timedOut = {
+          kind: 'other',
+          message: `The server did not report ready within ${this.options.startTimeoutMs / 1000} s; stopped it.`,
+        };
         void proc.stop(this.options.stopTimeoutMs());
       }, this.options.startTimeoutMs);
     });

@@ -20,7 +20,10 @@ export function locateInTraceback(
   const frames: SourceLocation[] = [];
   for (const line of traceback.split(/\r?\n/)) {
     const match = FRAME.exec(line);
-    if (match) frames.push({ file: path.resolve(cwd, match[1]), line: Number(match[2]) });
+    if (!match) continue;
+    // "<frozen importlib._bootstrap>", "<string>": not files, and not to be resolved into the workspace.
+    const file = match[1].startsWith('<') ? match[1] : path.resolve(cwd, match[1]);
+    frames.push({ file, line: Number(match[2]) });
   }
   const isUserFile = (f: SourceLocation) =>
     !f.file.startsWith('<') &&
