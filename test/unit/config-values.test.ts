@@ -143,12 +143,21 @@ describe('value checks', () => {
     assert.equal(code('PORT', 'x80'), 'bad-integer');
     assert.equal(
       message('SOCKET_BACKLOG', '0'),
+      'SOCKET_BACKLOG: 0 is out of range; SOCKET_BACKLOG must be an integer from 1 to 2147483647, e.g. SOCKET_BACKLOG=400',
+    );
+    // Every integer field has a max (below 2**53, so floats compare them exactly): the open-ended wordings
+    // are for a field without one.
+    const positive = { ...field('SOCKET_BACKLOG'), max: undefined } as FieldSpec;
+    assert.equal(
+      checkValue(positive, '0')?.message,
       'SOCKET_BACKLOG: 0 is out of range; SOCKET_BACKLOG must be a positive integer, e.g. SOCKET_BACKLOG=400',
     );
     assert.equal(
       message('MAX_BODY_SIZE', '-1'),
-      'MAX_BODY_SIZE: -1 is out of range; MAX_BODY_SIZE must be an integer of at least 0, e.g. MAX_BODY_SIZE=104857600',
+      'MAX_BODY_SIZE: -1 is out of range; MAX_BODY_SIZE must be an integer from 0 to 9007199254740991, e.g. MAX_BODY_SIZE=104857600',
     );
+    assert.equal(code('MAX_BODY_SIZE', '9007199254740992'), 'out-of-range');
+    assert.equal(code('SOCKET_BACKLOG', '9'.repeat(5000)), 'out-of-range');
     assert.equal(code('MAX_BODY_SIZE', '0'), undefined);
     const atMost = { ...field('PORT'), min: undefined, max: 5 } as FieldSpec;
     assert.equal(checkValue(atMost, '-100'), undefined);

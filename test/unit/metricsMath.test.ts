@@ -232,6 +232,10 @@ describe('metricsMath', () => {
         p99Ms: 50,
         connectionsOpen: 2,
         requests: 1400,
+        cpuCores: undefined, // these snapshots do not report it
+        gil: undefined,
+        python: undefined,
+        problems: [],
         workers: [0, 1],
       },
     );

@@ -50,7 +50,14 @@ describe('control channel', () => {
   it('the metrics command is one JSON line; the exit codes are the contract with the runtime', () => {
     assert.equal(metricsCommand(250), '{"cmd":"metrics","intervalMs":250}\n');
     assert.equal(metricsCommand(0), '{"cmd":"metrics","intervalMs":0}\n');
-    assert.deepEqual(ExitCode, { clean: 0, other: 1, configInvalid: 2, appImport: 3, addressInUse: 4 });
+    assert.deepEqual(ExitCode, {
+      clean: 0,
+      other: 1,
+      configInvalid: 2,
+      appImport: 3,
+      addressInUse: 4,
+      stageDied: 5,
+    });
   });
 
   it('splits a stream into lines, keeps a partial one, cuts a runaway one', () => {
