@@ -35,6 +35,7 @@ export const groups = {
       'out/test/unit/logRelay.test.js',
       'out/test/unit/supervisorExitCodes.test.js',
       'out/test/unit/supervisor-signals.test.js',
+      'out/test/unit/supervisorStageDeath.test.js',
       'out/test/unit/supervisor.test.js',
       'out/test/unit/supervisorLifetime.test.js',
     ],

@@ -202,6 +202,44 @@ describe('metricsMath', () => {
     assert.equal(computeRates(instant).requestsPerSec, 1000);
   });
 
+  it('sums CPU over workers, says the GIL is on if any worker has it, and names each worker in problems', () => {
+    const withHealth = (
+      worker: number,
+      cpu: number | undefined,
+      gil: boolean | undefined,
+      problems: string[],
+    ) => ({
+      ...snapshot(1012, 10, [10, 0, 0, 0, 0], 1, 10 + worker, worker),
+      processCpuSeconds: cpu,
+      gil,
+      python: '3.13.5',
+      health: { status: problems.length ? ('failing' as const) : ('ok' as const), problems },
+    });
+    const one = computeRates(withHealth(0, 6, false, ['the read thread is stuck (busy for 10 s or more)']));
+    const two = computeRates(withHealth(1, undefined, true, []));
+    assert.deepEqual(one.problems, ['the read thread is stuck (busy for 10 s or more)']);
+    // A health that is not failing carries no problems, whatever it lists.
+    const okButListed = {
+      ...withHealth(0, 6, false, []),
+      health: { status: 'ok' as const, problems: ['x'] },
+    };
+    assert.deepEqual(computeRates(okButListed).problems, []);
+    const single = serverRates('s', [one])!;
+    assert.deepEqual(single.problems, ['the read thread is stuck (busy for 10 s or more)']); // no "worker 0:"
+    assert.equal(single.gil, false);
+    assert.equal(single.python, '3.13.5');
+    const both = serverRates('s', [two, one])!;
+    assert.deepEqual(both.problems, ['worker 0: the read thread is stuck (busy for 10 s or more)']);
+    assert.equal(both.cpuCores, one.cpuCores); // the worker that does not report counts as 0
+    assert.equal(both.gil, true); // one worker with the GIL on: the server has it on
+    const three = computeRates(withHealth(2, 3, false, ['the close thread is not running']));
+    assert.equal(serverRates('s', [one, three])!.cpuCores, one.cpuCores! + three.cpuCores!);
+    assert.equal(serverRates('s', [one, three])!.gil, false);
+    const unknown = computeRates(withHealth(3, undefined, undefined, []));
+    assert.equal(serverRates('s', [one, unknown])!.gil, undefined); // unknown for one: unknown
+    assert.equal(serverRates('s', [unknown])!.cpuCores, undefined);
+  });
+
   it('formats rates at the exact boundaries of each form', () => {
     assert.equal(formatRate(9.99), '10.0');
     assert.equal(formatRate(10), '10');
