@@ -84,6 +84,37 @@ describe('errors: what a failed runtime left behind, as one ServerError', { time
     assert.equal(await describeExit(3, null, ['x'], reported, cwd, runtime), reported);
   });
 
+  it('exit 5: a pipeline thread died, named from its stderr line, with the traceback', async () => {
+    const died =
+      '[2026-11-30 12:00:00,000] [ERROR] the app-2 thread died (MemoryError); the server cannot serve without it: exiting with code 5 so that it is restarted';
+    const stderr = [
+      'noise',
+      died,
+      'Traceback (most recent call last):',
+      '  File "/x/app_thread.py"',
+      'MemoryError',
+    ];
+    assert.deepEqual(await describeExit(5, null, stderr, undefined, cwd, runtime), {
+      kind: 'stage-died',
+      message: 'the app-2 thread died (MemoryError)',
+      thread: 'app-2',
+      traceback: stderr.slice(2).join('\n'),
+    });
+    // No such line (it was lost): still a stage death, said plainly, with the last lines as the traceback.
+    assert.deepEqual(await describeExit(5, null, ['a', 'b'], undefined, cwd, runtime), {
+      kind: 'stage-died',
+      message: 'A thread of the server died.',
+      traceback: 'a\nb',
+    });
+    assert.deepEqual(await describeExit(5, null, [], undefined, cwd, runtime), {
+      kind: 'stage-died',
+      message: 'A thread of the server died.',
+    });
+    // The control channel's report, when there was one, wins as for every code.
+    const reported = { kind: 'stage-died' as const, message: 'the read thread died (X)', thread: 'read' };
+    assert.equal(await describeExit(5, null, stderr, reported, cwd, runtime), reported);
+  });
+
   it('exit 2: config invalid, the last non-blank stderr line, or a default', async () => {
     assert.deepEqual(await describeExit(2, null, ['a', 'PORT bad', '  '], undefined, cwd, runtime), {
       kind: 'config-invalid',

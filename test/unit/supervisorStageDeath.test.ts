@@ -5,6 +5,8 @@
  * server-runtime/python/Server_3_free_threads/faults.py), which the spawned runtime inherits.
  */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { describeExit } from '../../server-runtime/src/supervisor/errors';
 import { findFreePort } from '../../server-runtime/src/supervisor/ports';
@@ -90,5 +92,32 @@ describe('supervisor: a pipeline thread dies', () => {
     assert.equal(error.thread, 'read');
     assert.equal(error.message, 'the read thread died (MemoryError)');
     assert.match(error.traceback ?? '', /^Traceback/);
+  });
+});
+
+describe('supervisor: what the runtime says while it runs', () => {
+  it("a failed reload (SIGHUP) shows as the running server's error; a good one clears it", async () => {
+    const rec = makeSupervisor();
+    const app = makeApp(helloApp('one'), await findFreePort());
+    const info = await rec.supervisor.start(startParams(app.config, app.dir));
+    try {
+      assert.equal(info.state, 'running');
+      fs.writeFileSync(path.join(app.dir, 'app.py'), 'def application(:\n'); // a syntax error
+      process.kill(info.pid!, 'SIGHUP');
+      const broken = await waitFor('the reload error', () =>
+        rec.states.find((s) => s.state === 'running' && s.error?.kind === 'app-import'),
+      );
+      assert.equal(broken.pid, info.pid); // still the same process: the old app keeps serving
+      assert.equal((await get(`${info.url}/`)).body, 'one');
+      fs.writeFileSync(path.join(app.dir, 'app.py'), helloApp('two'));
+      process.kill(info.pid!, 'SIGHUP');
+      await waitFor('the error cleared', () => {
+        const last = rec.states.at(-1);
+        return last?.state === 'running' && !last.error && rec.states.indexOf(broken) < rec.states.length - 1;
+      });
+      assert.equal((await get(`${info.url}/`)).body, 'two');
+    } finally {
+      await rec.supervisor.stop(info.id);
+    }
   });
 });

@@ -85,7 +85,7 @@ export async function describeExit(
         kind: 'stage-died',
         message:
           died?.match(/the \S+ thread died \(.*?\)(?=; the server)/)?.[0] ?? 'A thread of the server died.',
-        traceback: tail || undefined,
+        ...(tail ? { traceback: tail } : {}),
         ...(thread ? { thread } : {}),
       };
     }
