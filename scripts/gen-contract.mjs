@@ -21,6 +21,10 @@ export const TYPE_NAMES = {
   totals: 'MetricsTotals',
   statusClasses: 'StatusCounts',
   latency: 'LatencyHistogram',
+  requestRecord: 'RequestRecord',
+  requestDetail: 'RequestDetail',
+  route: 'RouteStats',
+  requestLog: 'RequestLog',
 };
 const pascal = (s) => s[0].toUpperCase() + s.slice(1);
 const messageName = (type) => `${pascal(type)}Message`;
@@ -41,6 +45,8 @@ function tsType(field) {
       return TYPE_NAMES[field.fields];
     case 'list':
       return `${TYPE_NAMES[field.of] ?? tsType({ type: field.of })}[]`;
+    case 'pairs':
+      return '[string, string][]';
     default:
       throw new Error(`${schemaPath}: unknown type ${field.type} of ${field.name}`);
   }
@@ -138,7 +144,16 @@ const cell = (s) => String(s).replace(/\|/g, '\\|');
 function fieldTable(fields) {
   const out = ['| field | type | unit | meaning |', '| --- | --- | --- | --- |'];
   for (const f of fields) {
-    const type = f.type === 'enum' ? f.values.map(code).join(', ') : f.type === 'list' ? `list of ${f.of}` : f.type === 'object' ? f.fields : f.type;
+    const type =
+      f.type === 'enum'
+        ? f.values.map(code).join(', ')
+        : f.type === 'list'
+          ? `list of ${f.of}`
+          : f.type === 'object'
+            ? f.fields
+            : f.type === 'pairs'
+              ? 'list of [name, value]'
+              : f.type;
     const roles = f.perRole
       ? '<br>' + Object.entries(f.perRole).map(([role, meaning]) => `${role}: ${meaning}`).join('<br>')
       : '';

@@ -90,6 +90,110 @@ export interface LatencyHistogram {
   counts: number[];
 }
 
+export interface RequestRecord {
+  /** The record's number in its app thread (thread + seq name one request). */
+  seq: number;
+  /** When the response was sent, seconds since the epoch. (s) */
+  time: number;
+  /** The connection's number since start (requests of one keep-alive connection share it). */
+  connection: number;
+  /** The app thread that ran it. */
+  thread: string;
+  /** The request method (- for a request the server refused). */
+  method: string;
+  /** The path, without the query string. */
+  path: string;
+  /** The path with ids collapsed: /users/123 -> /users/{id}. */
+  route: string;
+  /** The response status code. */
+  status: number;
+  /** Head and body received. (bytes) */
+  bytesIn: number;
+  /** Head and body sent. (bytes) */
+  bytesOut: number;
+  /** Accepted -> taken by the read thread (the connection's first request only). (ms) */
+  handoffMs: number;
+  /** First byte -> parsed whole (a slow upload shows here). (ms) */
+  readMs: number;
+  /** Parsed -> an app thread took it (a full pool, or the request before it on the connection). (ms) */
+  queueMs: number;
+  /** App thread took it -> the first byte of the response went out (the app's own time). (ms) */
+  appMs: number;
+  /** First byte -> last byte went out (a client that reads slowly shows here). (ms) */
+  sendMs: number;
+  /** The sum of the stages: accepted (or first byte) -> sent. (ms) */
+  totalMs: number;
+  /** The connection's close after its last response (null until the connection closed, or for an earlier request). (ms) */
+  lingerMs?: number;
+}
+
+export interface RequestDetail {
+  /** The record's number in its app thread (thread + seq name one request). */
+  seq: number;
+  /** When the response was sent, seconds since the epoch. (s) */
+  time: number;
+  /** The connection's number since start (requests of one keep-alive connection share it). */
+  connection: number;
+  /** The app thread that ran it. */
+  thread: string;
+  /** The request method (- for a request the server refused). */
+  method: string;
+  /** The path, without the query string. */
+  path: string;
+  /** The path with ids collapsed: /users/123 -> /users/{id}. */
+  route: string;
+  /** The response status code. */
+  status: number;
+  /** Head and body received. (bytes) */
+  bytesIn: number;
+  /** Head and body sent. (bytes) */
+  bytesOut: number;
+  /** Accepted -> taken by the read thread (the connection's first request only). (ms) */
+  handoffMs: number;
+  /** First byte -> parsed whole (a slow upload shows here). (ms) */
+  readMs: number;
+  /** Parsed -> an app thread took it (a full pool, or the request before it on the connection). (ms) */
+  queueMs: number;
+  /** App thread took it -> the first byte of the response went out (the app's own time). (ms) */
+  appMs: number;
+  /** First byte -> last byte went out (a client that reads slowly shows here). (ms) */
+  sendMs: number;
+  /** The sum of the stages: accepted (or first byte) -> sent. (ms) */
+  totalMs: number;
+  /** The request's headers, secrets redacted. */
+  requestHeaders: [string, string][];
+  /** The app's response headers, secrets redacted. */
+  responseHeaders: [string, string][];
+}
+
+export interface RouteStats {
+  /** The route (ids collapsed); (other) past 200 routes. */
+  route: string;
+  /** Requests since start. (requests, cumulative) */
+  requests: number;
+  /** Of those, answered 5xx. (responses, cumulative) */
+  errors5xx: number;
+  /** Median total time (the latency bucket's upper bound). (ms) */
+  p50Ms?: number;
+  /** 99th percentile total time (the latency bucket's upper bound). (ms) */
+  p99Ms?: number;
+}
+
+export interface RequestLog {
+  /** When it was taken, seconds since the epoch. (s) */
+  time: number;
+  /** The worker's index. */
+  worker: number;
+  /** The process. */
+  pid: number;
+  /** The last requests (up to 200), oldest first. */
+  recent: RequestRecord[];
+  /** The slowest requests of the current minute, slowest first. */
+  slowest: RequestRecord[];
+  /** Per route, busiest first. */
+  routes: RouteStats[];
+}
+
 /** Listening and serving (with WORKERS>1: every worker is). */
 export interface ReadyMessage {
   type: 'ready';
@@ -133,6 +237,16 @@ export interface MetricsMessage extends RuntimeSnapshot {
   type: 'metrics';
 }
 
+/** The request log (METRICS=on): the last requests by stage, the slowest of the current minute, the per-route table; sent every intervalMs while the supervisor asks (one per worker with WORKERS>1). */
+export interface RequestsMessage extends RequestLog {
+  type: 'requests';
+}
+
+/** One request of the log with its headers (Cookie, Authorization and other secrets redacted), answering a requestDetail command; nothing is sent when it is no longer kept. */
+export interface RequestDetailMessage extends RequestDetail {
+  type: 'requestDetail';
+}
+
 /** SIGHUP re-read the config and re-imported the app. */
 export interface ReloadedMessage {
   type: 'reloaded';
@@ -143,16 +257,32 @@ export interface StoppingMessage {
   type: 'stopping';
 }
 
-export type RuntimeMessage = ReadyMessage | ErrorMessage | MetricsMessage | ReloadedMessage | StoppingMessage;
+export type RuntimeMessage = ReadyMessage | ErrorMessage | MetricsMessage | RequestsMessage | RequestDetailMessage | ReloadedMessage | StoppingMessage;
 
 /** The message types a runtime sends (anything else on the channel is not part of the contract). */
-export const RUNTIME_MESSAGE_TYPES = ['ready', 'error', 'metrics', 'reloaded', 'stopping'] as const;
+export const RUNTIME_MESSAGE_TYPES = ['ready', 'error', 'metrics', 'requests', 'requestDetail', 'reloaded', 'stopping'] as const;
 
 /** Send a snapshot now and then every intervalMs; 0 stops. Nothing is sent until asked, so an idle server costs nothing. */
 export interface MetricsCommand {
   cmd: 'metrics';
   /** Between snapshots; 0 = none; clamped to an hour. (ms) */
   intervalMs: number;
+}
+
+/** Send the request log now and then every intervalMs; 0 stops (nothing is sent until asked). */
+export interface RequestsCommand {
+  cmd: 'requests';
+  /** Between request logs; 0 = none; clamped to an hour. (ms) */
+  intervalMs: number;
+}
+
+/** Send one request's headers (a requestDetail message). */
+export interface RequestDetailCommand {
+  cmd: 'requestDetail';
+  /** The app thread that ran it (its record's thread). */
+  thread: string;
+  /** Its record's seq. */
+  seq: number;
 }
 
 /** What went wrong with a runtime: the kinds of its error messages and of its exit codes. */

@@ -93,6 +93,7 @@ class AcceptThread(Stage):
                 watching = want
             if not want or not events:
                 continue
+            now = time.monotonic()  # the accept time of this batch (a request's handoff starts here)
             batch = []
             while len(batch) < min(BATCH, room):
                 try:
@@ -103,7 +104,6 @@ class AcceptThread(Stage):
                     stats.errors += 1
                     if error.errno in _ONE_CONNECTION:
                         continue
-                    now = time.monotonic()
                     if now - self.last_backoff_log >= 10.0:  # one line per episode, not two a second
                         self.last_backoff_log = now
                         hint = " (raise the open-file limit, ulimit -n, or lower MAX_CONNECTIONS)"
@@ -134,7 +134,7 @@ class AcceptThread(Stage):
                         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 except OSError:
                     pass
-                batch.append((sock, addr))
+                batch.append((sock, addr, self.accepted + len(batch) + 1, now))
             if batch:
                 self.accepted += len(batch)
                 stats.items += len(batch)

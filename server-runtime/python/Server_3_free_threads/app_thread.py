@@ -22,6 +22,7 @@ from . import faults
 from .logs import LOG
 from .metrics import LoopTimer
 from .parser import Request
+from .request_log import RequestLog, route_of
 from .response import ClientGone, Response, ResponseCaches, simple_response
 from .stage import Stage, traceback_text
 from .wsgi import build_environ, connection_environ
@@ -42,6 +43,8 @@ class AppThread(Stage):
         super().__init__(server, f"app-{index}", "app", server.close_inbox.__len__)
         self.access_lines: list[str] = []
         self.caches = ResponseCaches()  # this thread's own (see ResponseCaches: free-threaded builds)
+        # This thread's requests by stage (METRICS=on), written only by this thread (see request_log.py).
+        self.request_log = RequestLog(self.name, max(20, 1000 // max(1, server.settings.app_threads)))
 
     def loop(self) -> None:
         pool = self.server.app_pool
@@ -144,6 +147,8 @@ class AppThread(Stage):
         server = self.server
         keep_alive = request.keep_alive and not server.draining
         response = Response(conn, request, keep_alive, server.send_timeout, self.caches)
+        if server.metrics_on:
+            response.app_began = time.monotonic()
         if request.error is not None:
             error = request.error
             if error.status >= 500:  # the server's own trouble (503: no room for a body), not the client's
@@ -202,13 +207,50 @@ class AppThread(Stage):
         stats = self.stats
         stats.items += 1
         if self.server.metrics_on:
-            stats.record_response(response.status_code, response.bytes_sent, time.monotonic() - request.start)
+            now = time.monotonic()
+            stats.record_response(response.status_code, response.bytes_sent, now - request.start)
+            self.log_request(conn, request, response, now)
         access_log = self.server.access_log
         if access_log.fmt != "off":  # the `enabled` property, inlined (per request)
             self.access_lines.append(
                 access_log.line(request, conn.addr[0], response.status_code, response.body_bytes)
             )
         return True
+
+    def log_request(self, conn, request: Request, response: Response, now: float) -> None:
+        """The request's record by stage (see request_log.py). The connection's handoff is charged to its
+        first request only."""
+        handoff = conn.handoff
+        if handoff:
+            conn.handoff = 0.0
+        app_began = response.app_began or request.start
+        first_out = response.first_out or now
+        total = handoff + (now - request.began)
+        status = response.status_code
+        path = request.path if request.error is None else "(refused)"
+        self.request_log.add(
+            (
+                time.time(),
+                conn.number,
+                self.name,
+                request.method if request.error is None else "-",
+                path,
+                route_of(path),
+                status,
+                request.size,
+                response.bytes_sent,
+                round(handoff * 1000, 3),
+                round((request.start - request.began) * 1000, 3),
+                round((app_began - request.start) * 1000, 3),
+                round((first_out - app_began) * 1000, 3),
+                round((now - first_out) * 1000, 3),
+                round(total * 1000, 3),
+                request.headers,
+                response.headers if request.error is None else None,
+            ),
+            status,
+            total,
+        )
 
     def next_request(self, conn, response: Response) -> Request | None:
         if not response.keep_alive:

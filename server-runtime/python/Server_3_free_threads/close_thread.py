@@ -20,6 +20,7 @@ from heapq import heappop, heappush
 from . import faults
 from .logs import LOG
 from .metrics import LoopTimer
+from .request_log import LingerLog
 from .stage import Stage, traceback_text
 
 LINGER_SECONDS = 2.0
@@ -39,6 +40,8 @@ class CloseThread(Stage):
         self.closed_count = 0  # connections fully closed (read by snapshots and the accept thread)
         self.running = True
         self.fault_points = faults.ACTIVE
+        self.metrics_on = server.metrics_on
+        self.linger_log = LingerLog()  # each connection's close time (METRICS=on), written only here
 
     def loop(self) -> None:
         inbox = self.server.close_inbox
@@ -103,6 +106,8 @@ class CloseThread(Stage):
         if conn.closing:  # already handed over once (a connection is closed once, and counted once)
             return
         conn.detach()
+        if self.metrics_on:
+            conn.close_began = time.monotonic()
         if conn.eof:  # the client already closed (or is gone): nothing to wait for
             self.finish_conn(conn)
             return
@@ -169,6 +174,8 @@ class CloseThread(Stage):
             except OSError:
                 pass
             conn.closed = True
+        if self.metrics_on and conn.close_began:
+            self.linger_log.add(conn.number, round((time.monotonic() - conn.close_began) * 1000, 3))
         self.stats.items += 1
         self.closed_count += 1
         self.server.on_connection_closed()

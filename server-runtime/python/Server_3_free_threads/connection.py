@@ -45,6 +45,10 @@ class Connection:
         "response",
         "last_active",
         "epoll",
+        "number",
+        "handoff",
+        "request_began",
+        "close_began",
     )
 
     def __init__(self, sock, addr, parser, epoll, now: float) -> None:
@@ -68,6 +72,12 @@ class Connection:
         self.registered = False
         self.response = None
         self.last_active = now
+        self.number = (
+            0  # the connection's number since start (the accept thread's count), for the request log
+        )
+        self.handoff = 0.0  # seconds from accept to the read thread taking it (the first request's handoff)
+        self.request_began = now  # when the first byte of the request being read came (the read thread's)
+        self.close_began = 0.0  # when the close thread took it (its linger's start)
 
     def event_mask(self) -> int:
         mask = 0

@@ -74,6 +74,11 @@ def _type_problems(item, field: dict, path: str) -> list[str]:
             else:
                 out += _type_problems(element, {"type": field["of"]}, f"{path}[{i}]")
         return out
+    if kind == "pairs":
+        pair = isinstance(item, list) and all(
+            isinstance(p, list) and len(p) == 2 and all(isinstance(x, str) for x in p) for p in item
+        )
+        return [] if pair else [f"{path}: not a list of [name, value] strings"]
     ok = {
         "string": lambda v: isinstance(v, str),
         "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),

@@ -40,17 +40,26 @@ class ControlChannel:
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self._lock = threading.Lock()
-        self.interval = 0.0  # seconds between metrics lines; 0 = none
+        # Streams the supervisor subscribes to ({"cmd": NAME, "intervalMs": N}): seconds between lines, 0 =
+        # none, and the callable making each line's message(s). Nothing is sent until asked.
+        self.intervals = {"metrics": 0.0, "requests": 0.0}
         self.on_eof = None  # called once when the supervisor goes away
         self.snapshot = None  # callable returning the metrics dict(s) to send
+        self.requests = None  # callable returning the request log's dict(s) (see request_log.py)
+        self.request_detail = None  # callable(thread, seq) -> one request with its headers, or None
         self.on_line = None  # optional hook for other commands (the workers master relays them)
         # Called with a traceback if this channel's thread fails outside one command: without it nobody
         # would notice the supervisor going away, so the owner ends the process (Server.stage_died).
         self.on_fatal = None
-        self._metrics_failed = False
+        self._failed: set[str] = set()
         self._thread: threading.Thread | None = None
         self.closed = False
         os.set_blocking(fd, True)
+
+    @property
+    def interval(self) -> float:
+        """Seconds between metrics lines (0: none)."""
+        return self.intervals["metrics"]
 
     def send(self, message: dict) -> bool:
         data = (json.dumps(message, separators=(",", ":")) + "\n").encode("utf-8")
@@ -92,21 +101,23 @@ class ControlChannel:
         poller = select.poll()
         poller.register(self.fd, select.POLLIN)
         pending = b""
-        next_tick = 0.0
+        next_ticks = {name: 0.0 for name in self.intervals}
         while True:
             if fault_points:
                 faults.hit("control.loop")
-            if self.interval > 0:
-                now = time.monotonic()
-                if next_tick == 0.0:
-                    next_tick = now + self.interval
-                if now >= next_tick:
-                    self._send_metrics()
-                    next_tick = now + self.interval
-                timeout_ms = max(0, int((next_tick - now) * 1000))
-            else:
-                next_tick = 0.0
-                timeout_ms = -1
+            now = time.monotonic()
+            timeout_ms = -1
+            for name, interval in self.intervals.items():
+                if interval <= 0:
+                    next_ticks[name] = 0.0
+                    continue
+                if next_ticks[name] == 0.0:
+                    next_ticks[name] = now + interval
+                if now >= next_ticks[name]:
+                    self._send_stream(name)
+                    next_ticks[name] = now + interval
+                wait = max(0, int((next_ticks[name] - now) * 1000))
+                timeout_ms = wait if timeout_ms < 0 else min(timeout_ms, wait)
             if not poller.poll(timeout_ms):
                 continue
             try:
@@ -120,46 +131,59 @@ class ControlChannel:
                 line, _, pending = pending.partition(b"\n")
                 if line.strip():
                     try:
-                        self._command(line)
+                        name = self._command(line)
                     except Exception as error:  # one bad command must not end the channel
                         LOG.error("control channel: command %r failed: %s", line[:200], error)
-                    next_tick = 0.0 if self.interval > 0 else next_tick
+                        continue
+                    if name in next_ticks:
+                        next_ticks[name] = 0.0  # the new interval starts now
         with self._lock:
             self.closed = True
         LOG.info("control channel closed (the supervisor went away): stopping")
         if self.on_eof is not None:
             self.on_eof()
 
-    def _command(self, line: bytes) -> None:
+    def _command(self, line: bytes) -> str | None:
+        """Handles one command line; returns the stream it (re)subscribed, if any."""
         try:
             message = json.loads(line)
         except ValueError:
             LOG.warning("control channel: ignoring a line that is not JSON: %r", line[:200])
-            return
+            return None
         if not isinstance(message, dict):
-            return
-        if message.get("cmd") == "metrics":
+            return None
+        cmd = message.get("cmd")
+        stream = None
+        if cmd in self.intervals:
             try:
-                # Between 0 (off) and an hour: an absurd value must not overflow the poll timeout below.
-                self.interval = min(3600.0, max(0.0, float(message.get("intervalMs", 0)) / 1000.0))
+                # Between 0 (off) and an hour: an absurd value must not overflow the poll timeout.
+                interval = min(3600.0, max(0.0, float(message.get("intervalMs", 0)) / 1000.0))
             except (TypeError, ValueError):
                 LOG.warning("control channel: bad intervalMs in %r", message)
-                return
-            if self.interval:
-                self._send_metrics()
+                return None
+            self.intervals[cmd] = interval
+            stream = cmd
+            if interval:
+                self._send_stream(cmd)
+        elif cmd == "requestDetail" and self.request_detail is not None:
+            found = self.request_detail(str(message.get("thread", "")), int(message.get("seq", 0)))
+            if found is not None:
+                self.send({"type": "requestDetail", **found})
         if self.on_line is not None:
             self.on_line(message, line)
+        return stream
 
-    def _send_metrics(self) -> None:
-        if self.snapshot is None:
+    def _send_stream(self, name: str) -> None:
+        producer = self.snapshot if name == "metrics" else self.requests
+        if producer is None:
             return
         try:
-            snaps = self.snapshot()
+            items = producer()
         except Exception as error:  # a snapshot that cannot be made skips a tick, said once
-            if not self._metrics_failed:
-                self._metrics_failed = True
-                LOG.error("metrics snapshot failed (the views get no update): %s", error)
+            if name not in self._failed:
+                self._failed.add(name)
+                LOG.error("%s snapshot failed (the views get no update): %s", name, error)
             return
-        self._metrics_failed = False
-        for snap in snaps if isinstance(snaps, list) else [snaps]:
-            self.send({"type": "metrics", **snap})
+        self._failed.discard(name)
+        for item in items if isinstance(items, list) else [items]:
+            self.send({"type": name, **item})

@@ -165,6 +165,8 @@ class Request:
         "error",
         "conn",
         "start",
+        "began",
+        "size",
         "expect_continue",
     )
 
@@ -182,7 +184,9 @@ class Request:
         self.body: bytes | object = b""  # bytes, or a binary file positioned at 0 for large bodies
         self.error: HttpError | None = None
         self.conn = None
-        self.start = 0.0
+        self.start = 0.0  # when it was parsed whole (the read thread's clock, time.monotonic)
+        self.began = 0.0  # when its first byte came
+        self.size = 0  # bytes received for it: head + body (a chunked body counts its decoded size)
         self.expect_continue = False
 
     def clone(self) -> Request:
@@ -201,6 +205,8 @@ class Request:
         request.error = None
         request.conn = None
         request.start = 0.0
+        request.began = 0.0
+        request.size = self.size
         request.expect_continue = self.expect_continue
         return request
 
@@ -420,6 +426,7 @@ class RequestParser:
 
     def _complete(self, out: list[Request]) -> None:
         request = self._request
+        request.size += self._body.size
         request.body = self._body.finish()
         if request.version == "HTTP/1.1" and "CONTENT_LENGTH" not in request.headers:
             # chunked: tell the app the decoded length, as most frameworks read CONTENT_LENGTH. New dicts: the
@@ -447,6 +454,7 @@ class RequestParser:
                 _HEAD_CACHE[head] = cached
         template, body_length = cached
         request = template.clone()
+        request.size = len(head) + 4
         if body_length == _CHUNKED:
             self._body = _Body(SPOOL_BYTES)
             self._state = _CHUNK_SIZE_LINE

@@ -121,12 +121,14 @@ class ReadThread(Stage):
 
     def adopt(self, accepted: list, now: float) -> None:
         settings = self.server.settings
-        for sock, addr in accepted:
+        for sock, addr, number, accepted_at in accepted:
             if sock is None:  # the stop signal
                 self.running = False
                 continue
             parser = RequestParser(settings.max_header_size, settings.max_body_size)
             conn = Connection(sock, addr, parser, self.epoll, now)
+            conn.number = number
+            conn.handoff = now - accepted_at  # charged to the connection's first request
             self.connections[conn.fd] = conn
             with conn.lock:
                 if not conn.update_events():  # epoll refused it (ENOMEM, max_user_watches): nothing to read
@@ -160,11 +162,14 @@ class ReadThread(Stage):
         parser = conn.parser
         was_idle = parser.idle
         requests = parser.feed(data)
-        if was_idle and not parser.idle:
+        began = conn.request_began  # when the first byte of the request in progress came (before this data)
+        if not parser.idle and (was_idle or requests):
             # The request clock (REQUEST_TIMEOUT) starts with a request's first byte. Empty lines before a
             # request (RFC 9112 2.2) leave the parser idle and the keep-alive clock running: a client that
             # sends a bare CRLF every second must not hold its connection forever.
-            conn.last_active = now
+            if was_idle:
+                conn.last_active = now
+            conn.request_began = now
         if parser.continue_needed:
             parser.continue_needed = False
             if not conn.busy:  # otherwise a response is on the wire; the client sends the body anyway
@@ -181,6 +186,9 @@ class ReadThread(Stage):
         for request in requests:
             request.conn = conn
             request.start = now
+            request.began = now
+        if not was_idle:  # the first one began in an earlier read: its read time counts from then
+            requests[0].began = began
         first = None
         with conn.lock:
             if conn.busy:
@@ -293,7 +301,7 @@ class ReadThread(Stage):
         self.server.close_inbox.put(conn)
 
     def stop(self) -> None:
-        self.server.read_inbox.put((None, None))
+        self.server.read_inbox.put((None, None, 0, 0.0))
 
     def close_all(self) -> None:
         """At exit: close whatever is left (the shutdown timeout ran out)."""

@@ -141,6 +141,8 @@ class Response:
         "file",
         "send_timeout",
         "caches",
+        "app_began",
+        "first_out",
     )
 
     def __init__(
@@ -167,6 +169,8 @@ class Response:
         self.file: list | None = None  # [file descriptor, offset, bytes left] for os.sendfile
         self.send_timeout = send_timeout
         self.caches = caches if caches is not None else ResponseCaches()
+        self.app_began = 0.0  # when an app thread took the request (set by it with METRICS=on)
+        self.first_out = 0.0  # when the first byte went to the socket (the request log's app/send split)
 
     # ---- PEP 3333 ----
 
@@ -436,6 +440,8 @@ class Response:
                 return False
             except OSError as error:
                 raise ClientGone(str(error)) from error
+            if not self.bytes_sent:
+                self.first_out = time.monotonic()
             self.bytes_sent += sent
             self.out_size -= sent
             while sent:

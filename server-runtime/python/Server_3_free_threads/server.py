@@ -182,6 +182,21 @@ class Server:
         if self.draining and self.connections_open() <= 0:
             self._all_closed.set()
 
+    def requests_snapshot(self, last: int = 200) -> dict:
+        """The request log (see request_log.py): recent and slowest requests by stage, the per-route table."""
+        from .request_log import requests_snapshot
+
+        logs = [t.request_log for t in self.app_threads]
+        snap = requests_snapshot(logs, self.close_thread.linger_log, last)
+        snap["worker"] = self.worker
+        snap["pid"] = os.getpid()
+        return snap
+
+    def request_detail(self, thread: str, seq: int) -> dict | None:
+        from .request_log import detail
+
+        return detail([t.request_log for t in self.app_threads], thread, seq)
+
     def snapshot(self) -> dict:
         return snapshot(
             [t.stats for t in self.threads],

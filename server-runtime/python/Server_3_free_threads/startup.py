@@ -134,6 +134,8 @@ def run(args, control) -> int:
     stats = None
     if control is not None:
         control.snapshot = server.snapshot
+        control.requests = server.requests_snapshot
+        control.request_detail = server.request_detail
         control.on_eof = server.request_stop
         control.on_fatal = lambda text: server.stage_died("control", text)
     server.install_signal_handlers()

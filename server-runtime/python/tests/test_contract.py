@@ -90,3 +90,17 @@ def test_sigterm_exit_is_the_clean_code(server_factory):
     server = server_factory(app="apps.hostile")
     server.signal(signal.SIGTERM)
     assert server.wait(15) == contract.EXIT["clean"]
+
+
+def test_request_log_messages_follow_the_schema(server_factory):
+    server = server_factory(app="apps.hostile")
+    server.request("GET", "/users/1", headers={"Cookie": "a=b"})
+    server.request("GET", "/raise?kind=RuntimeError")
+    server.send_command({"cmd": "requests", "intervalMs": 60000})
+    log = server.read_message(10, want="requests")
+    server.send_command({"cmd": "requests", "intervalMs": 0})
+    assert log["recent"] and contract.problems(log, "requestLog") == []
+    record = log["recent"][0]
+    server.send_command({"cmd": "requestDetail", "thread": record["thread"], "seq": record["seq"]})
+    detail = server.read_message(10, want="requestDetail")
+    assert contract.problems(detail, "requestDetail") == []
