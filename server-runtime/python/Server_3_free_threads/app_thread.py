@@ -218,38 +218,35 @@ class AppThread(Stage):
         return True
 
     def log_request(self, conn, request: Request, response: Response, now: float) -> None:
-        """The request's record by stage (see request_log.py). The connection's handoff is charged to its
-        first request only."""
+        """The request's record (see request_log.py): what is at hand, in the record's order; the stage times
+        are worked out only when someone looks. The connection's handoff goes to its first request only."""
         handoff = conn.handoff
         if handoff:
             conn.handoff = 0.0
-        app_began = response.app_began or request.start
-        first_out = response.first_out or now
-        total = handoff + (now - request.began)
-        status = response.status_code
-        path = request.path if request.error is None else "(refused)"
-        self.request_log.add(
+        log = self.request_log
+        refused = request.error is not None
+        path = "(refused)" if refused else request.path
+        log.add(
             (
+                log.next_seq(),
                 time.time(),
                 conn.number,
                 self.name,
-                request.method if request.error is None else "-",
+                "-" if refused else request.method,
                 path,
                 route_of(path),
-                status,
+                response.status_code,
                 request.size,
                 response.bytes_sent,
-                round(handoff * 1000, 3),
-                round((request.start - request.began) * 1000, 3),
-                round((app_began - request.start) * 1000, 3),
-                round((first_out - app_began) * 1000, 3),
-                round((now - first_out) * 1000, 3),
-                round(total * 1000, 3),
+                handoff,
+                request.began,
+                request.start,
+                response.app_began or request.start,
+                response.first_out or now,
+                now,
                 request.headers,
-                response.headers if request.error is None else None,
-            ),
-            status,
-            total,
+                None if refused else response.headers,
+            )
         )
 
     def next_request(self, conn, response: Response) -> Request | None:

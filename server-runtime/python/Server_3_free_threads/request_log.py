@@ -30,7 +30,7 @@ from heapq import heappush, heappushpop
 
 from .metrics import LATENCY_BOUNDS_MS
 
-# One record: a tuple, in this order (RECORD_FIELDS names them for the JSON).
+# The fields of a record as the JSON gives them (request_log.as_dict computes the stage times).
 RECORD_FIELDS = (
     "seq",
     "time",
@@ -49,12 +49,30 @@ RECORD_FIELDS = (
     "sendMs",
     "totalMs",
 )
-# After those, each record carries the request's and the response's headers (references, not copies: the
-# parsed head's dict is shared and never changed, the app's list is the app's), for the one request an
-# inspector asks about (`detail`), redacted there.
-_HEADERS = len(RECORD_FIELDS)
-_TOTAL = RECORD_FIELDS.index("totalMs")
-_ROUTE = RECORD_FIELDS.index("route")
+# A record as it is kept: a tuple of what the app thread had at hand, in this order (the stage times are only
+# worked out when someone looks: per request, making this tuple is all the work). The clock values are
+# time.monotonic() seconds; the headers are references, not copies (the parsed head's dict is shared and
+# never changed, the app's list is the app's), for the one request an inspector asks about (`detail`).
+(
+    _SEQ,
+    _TIME,
+    _CONNECTION,
+    _THREAD,
+    _METHOD,
+    _PATH,
+    _ROUTE,
+    _STATUS,
+    _BYTES_IN,
+    _BYTES_OUT,
+    _HANDOFF,
+    _BEGAN,
+    _PARSED,
+    _APP_BEGAN,
+    _FIRST_OUT,
+    _SENT,
+    _REQUEST_HEADERS,
+    _RESPONSE_HEADERS,
+) = range(18)
 _LATENCY_BOUNDS_S = [bound / 1000.0 for bound in LATENCY_BOUNDS_MS]
 
 MAX_ROUTES = 200  # distinct routes per thread; more go to "(other)"
@@ -90,26 +108,23 @@ class RequestLog:
     def __init__(self, thread: str, keep: int) -> None:
         self.thread = thread
         self.recent: deque = deque(maxlen=keep)
-        self.slowest: list = []  # heap of (totalMs, seq, record), the current minute's slowest
-        self.minute = 0
+        self.slowest: list = []  # heap of (total seconds, seq, record), the current minute's slowest
+        self.minute_ends = 0.0  # wall-clock end of the current minute
         # route -> [requests, 5xx, latency bucket counts...]: one list per route, changed in place
         self.routes: dict[str, list] = {}
         self.seq = 0
 
-    def add(self, record_fields: tuple, status: int, seconds: float) -> None:
-        """`record_fields`: the record without its seq; `seconds`: its total, for the histogram."""
-        self.seq += 1
-        record = (self.seq, *record_fields)
+    def add(self, record: tuple) -> None:
+        """`record`: a tuple in the kept order (see above), its seq from `next_seq()`."""
         self.recent.append(record)
-        minute = int(record[1] // 60)
-        if minute != self.minute:
-            self.minute = minute
+        total = record[_HANDOFF] + record[_SENT] - record[_BEGAN]
+        if record[_TIME] >= self.minute_ends:
+            self.minute_ends = (record[_TIME] // 60 + 1) * 60
             self.slowest = []
-        entry = (record[_TOTAL], self.seq, record)
         if len(self.slowest) < SLOWEST:
-            heappush(self.slowest, entry)
-        elif entry[0] > self.slowest[0][0]:
-            heappushpop(self.slowest, entry)
+            heappush(self.slowest, (total, record[_SEQ], record))
+        elif total > self.slowest[0][0]:
+            heappushpop(self.slowest, (total, record[_SEQ], record))
         route = record[_ROUTE]
         counts = self.routes.get(route)
         if counts is None:
@@ -119,9 +134,13 @@ class RequestLog:
             if counts is None:
                 counts = self.routes[route] = [0, 0] + [0] * (len(LATENCY_BOUNDS_MS) + 1)
         counts[0] += 1
-        if status >= 500:
+        if record[_STATUS] >= 500:
             counts[1] += 1
-        counts[2 + bisect_left(_LATENCY_BOUNDS_S, seconds)] += 1
+        counts[2 + bisect_left(_LATENCY_BOUNDS_S, total)] += 1
+
+    def next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
 
 
 class LingerLog:
@@ -148,8 +167,32 @@ def _percentile_ms(counts: list, q: float) -> float | None:
     return float(LATENCY_BOUNDS_MS[-1])
 
 
+def _ms(seconds: float) -> float:
+    return round(seconds * 1000, 3)
+
+
 def as_dict(record: tuple) -> dict:
-    return dict(zip(RECORD_FIELDS, record[:_HEADERS], strict=True))
+    """The record as the JSON gives it: its stage times in milliseconds."""
+    handoff, began, parsed, app_began = record[_HANDOFF], record[_BEGAN], record[_PARSED], record[_APP_BEGAN]
+    first_out, sent = record[_FIRST_OUT], record[_SENT]
+    return {
+        "seq": record[_SEQ],
+        "time": record[_TIME],
+        "connection": record[_CONNECTION],
+        "thread": record[_THREAD],
+        "method": record[_METHOD],
+        "path": record[_PATH],
+        "route": record[_ROUTE],
+        "status": record[_STATUS],
+        "bytesIn": record[_BYTES_IN],
+        "bytesOut": record[_BYTES_OUT],
+        "handoffMs": _ms(handoff),
+        "readMs": _ms(parsed - began),
+        "queueMs": _ms(app_began - parsed),
+        "appMs": _ms(first_out - app_began),
+        "sendMs": _ms(sent - first_out),
+        "totalMs": _ms(handoff + sent - began),
+    }
 
 
 # Header values an inspector must not show: credentials and session state. Matched on the lower-case name.
@@ -176,8 +219,8 @@ def detail(logs: list[RequestLog], thread: str, seq: int) -> dict | None:
         if log.thread != thread:
             continue
         for record in list(log.recent):
-            if record[0] == seq:
-                request_headers, response_headers = record[_HEADERS], record[_HEADERS + 1]
+            if record[_SEQ] == seq:
+                request_headers, response_headers = record[_REQUEST_HEADERS], record[_RESPONSE_HEADERS]
                 item = as_dict(record)
                 item["requestHeaders"] = [
                     [_header_name(key), redact(_header_name(key), value)]
@@ -207,8 +250,8 @@ def requests_snapshot(logs: list[RequestLog], lingers: LingerLog, last: int = 20
             else:
                 for i, count in enumerate(list(counts)):
                     merged[i] += count
-    recent.sort(key=lambda r: r[1])
-    slowest.sort(key=lambda r: -r[_TOTAL])
+    recent.sort(key=lambda r: r[_TIME])
+    slowest.sort(key=lambda r: r[_BEGAN] - r[_HANDOFF] - r[_SENT])  # slowest first
     linger = dict(list(lingers.recent))
     table = []
     for route, counts in routes.items():
@@ -226,7 +269,7 @@ def requests_snapshot(logs: list[RequestLog], lingers: LingerLog, last: int = 20
 
     def out(record: tuple) -> dict:
         item = as_dict(record)
-        closed = linger.get(record[2])
+        closed = linger.get(record[_CONNECTION])
         if closed is not None:  # known once the connection closed (and then for its every request kept)
             item["lingerMs"] = closed
         return item
