@@ -27,6 +27,7 @@ MODULES = [
     "django.core.wsgi",
     "django.core.handlers.wsgi",
     "sqlite3",
+    "debugpy",
 ]
 RUNTIME = Path(__file__).resolve().parent.parent / "server-runtime" / "python"
 

@@ -80,7 +80,10 @@ class ControlChannel:
         return True
 
     def start(self) -> None:
+        from .stage import keep_out_of_the_debugger
+
         self._thread = threading.Thread(target=self._run, name="control", daemon=True)
+        keep_out_of_the_debugger(self._thread)
         self._thread.start()
 
     def _run(self) -> None:

@@ -18,10 +18,21 @@ The main thread also checks every second that each stage's thread is alive (see 
 
 from __future__ import annotations
 
+import sys
 import threading
 
 from .metrics import ThreadStats
 from .signals import block_in_this_thread
+
+
+def keep_out_of_the_debugger(thread: threading.Thread) -> None:
+    """Under debugpy ("Server 3: Start with Debugger"): the server's own threads are neither traced nor
+    suspended (pydevd skips threads marked so), so a breakpoint or a pause in the app stops app threads only
+    while accept, read, close and the control channel keep serving. App threads are debugged as usual (and the
+    editor attaches with stopAllThreadsOnSuspend off, so one app thread's breakpoint stops only that one)."""
+    if "debugpy" in sys.modules or "pydevd" in sys.modules:
+        thread.pydev_do_not_trace = True
+        thread.is_pydev_daemon_thread = True
 
 
 def traceback_text() -> str:
@@ -39,6 +50,8 @@ class Stage(threading.Thread):
         super().__init__(name=name, daemon=True)
         self.server = server
         self.stats = ThreadStats(name, role, queue_depth=queue_depth)
+        if role != "app":  # the app's code runs in the app threads only
+            keep_out_of_the_debugger(self)
 
     def run(self) -> None:
         self.stats.native_id = threading.get_native_id()

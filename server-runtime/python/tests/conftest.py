@@ -231,9 +231,11 @@ def launch(
     env: dict | None = None,
     control: bool = True,
     rlimits: dict | None = None,
+    python_args: tuple = (),
 ):
     """Starts the runtime; returns (Popen, our end of the control socketpair or None). `rlimits`: resource
-    limits for the server process only (e.g. {resource.RLIMIT_NOFILE: 128}, as `ulimit -n 128` would)."""
+    limits for the server process only (e.g. {resource.RLIMIT_NOFILE: 128}, as `ulimit -n 128` would);
+    `python_args`: before `-m Server_3_free_threads` (e.g. `-m debugpy --listen ...`)."""
     logs.mkdir(parents=True, exist_ok=True)
     ours = theirs = None
     pass_fds: tuple = ()
@@ -243,7 +245,7 @@ def launch(
         args = [*args, "--control-fd", str(theirs.fileno())]
     with open(logs / "stdout.log", "wb") as out, open(logs / "stderr.log", "wb") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "Server_3_free_threads", *args],
+            [sys.executable, *python_args, "-m", "Server_3_free_threads", *args],
             cwd=workdir,
             env=server_env(env),
             stdin=subprocess.DEVNULL,
