@@ -92,6 +92,9 @@ def test_a_fault_in_one_connection_costs_only_that_connection(server_factory, po
             sock.close()
     assert answered >= 9, server.stderr()  # one connection may be lost, never the server
     assert "fault injected at " + point in server.stderr()
+    role = point.split(".")[0]
+    errors = sum(t["errors"] for t in server.snapshot()["threads"] if t["role"] == role)
+    assert errors >= 1  # the thread counted the failure it survived (the views show it)
     deadline = time.monotonic() + 10
     while (open_now := server.snapshot()["totals"]["connectionsOpen"]) and time.monotonic() < deadline:
         time.sleep(0.1)

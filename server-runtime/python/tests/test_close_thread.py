@@ -35,7 +35,9 @@ def test_many_lingering_connections_end_at_the_client_close_or_their_deadline(se
     slow_done = time.monotonic() - started
     totals = server.snapshot()["totals"]
     assert totals["connectionsOpen"] == 0 and totals["connectionsAccepted"] >= 120
-    assert 1.0 < slow_done < 8.0, slow_done  # at the deadline (2 s after the 400): not at once, not never
+    # At the deadline, LINGER_SECONDS (2 s) after the 400: not at once, not never. The upper bound leaves
+    # 0.9 s for a loaded machine (the close thread wakes at the deadline itself; snapshots come every 50 ms).
+    assert 1.5 < slow_done < 2.9, slow_done
     for sock in slow:
         sock.close()
 

@@ -152,3 +152,12 @@ def test_an_app_file_that_cannot_be_read_is_not_judged_and_does_not_raise(tmp_pa
     assert parse_config_text(OLD_EXAMPLE, base_dir=tmp_path)[1] == []  # no "does not define" guess, no crash
     monkeypatch.undo()
     assert codes(parse_config_text(OLD_EXAMPLE, base_dir=tmp_path)[1]) == [(4, "no-application", "warning")]
+
+
+def test_problems_compare_by_their_fields():
+    from Server_3_free_threads.config import Problem
+
+    one = Problem(1, 0, 4, "error", "bad-integer", "PORT: 'x' is not an integer")
+    assert one == Problem(1, 0, 4, "error", "bad-integer", "PORT: 'x' is not an integer")
+    assert one != Problem(2, 0, 4, "error", "bad-integer", "PORT: 'x' is not an integer")
+    assert hash(one) == hash(Problem(1, 0, 4, "error", "bad-integer", "PORT: 'x' is not an integer"))

@@ -118,7 +118,7 @@ def test_out_of_descriptors_a_large_body_is_503_and_accepts_back_off_until_one_f
         sock.close()
     log = server.stderr()
     assert log.count("accept failed") == 1, log  # one line per episode, not two a second
-    assert "ulimit -n" in log
+    assert "pausing accepts for 0.5 s at a time" in log and "ulimit -n" in log
 
 
 @pytest.mark.parametrize(
@@ -403,6 +403,25 @@ def test_max_connections_defaults_below_the_open_file_limit(server_factory):
     for sock in clients[20:]:
         sock.close()
     assert "accept failed" not in server.stderr()  # the limit was respected: EMFILE never happened
+
+
+def test_at_max_connections_the_accept_thread_waits_instead_of_spinning(server_factory):
+    # With every slot taken the listener stays readable (clients wait in the backlog): the accept thread must
+    # stop watching it, not wake up for it again and again.
+    server = server_factory(app="apps.hostile", config="MAX_CONNECTIONS=4\n")
+    clients = [socket.create_connection((server.host, server.port), timeout=10) for _ in range(8)]
+    for sock in clients[:4]:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+        assert sock.recv(12) == b"HTTP/1.1 200"
+    accept = lambda: next(t for t in server.snapshot()["threads"] if t["role"] == "accept")  # noqa: E731
+    before = accept()
+    time.sleep(1.0)
+    after = accept()
+    # Spinning costs about a second of CPU per second and wakes thousands of times; waiting costs nothing.
+    assert after["cpuSeconds"] - before["cpuSeconds"] < 0.3, (before, after)
+    assert after["state"] == "waiting"
+    for sock in clients:
+        sock.close()
 
 
 def test_max_connections_set_above_the_limit_is_lowered_with_a_warning(server_factory):
