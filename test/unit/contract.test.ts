@@ -31,7 +31,10 @@ test('the generated constants are the schema', () => {
   );
   assert.equal(EXIT_CODE_KINDS[ExitCode.stageDied], 'stage-died');
   assert.equal(EXIT_CODE_KINDS[ExitCode.clean], undefined);
-  assert.deepEqual([...RUNTIME_MESSAGE_TYPES], ['ready', 'error', 'metrics', 'reloaded', 'stopping']);
+  assert.deepEqual(
+    [...RUNTIME_MESSAGE_TYPES],
+    ['ready', 'error', 'metrics', 'requests', 'requestDetail', 'reloaded', 'stopping'],
+  );
   const threadFields = new Set(schemaJson.objects.thread.map((f) => f.name));
   assert.ok(THREAD_COLUMNS.every((c) => threadFields.has(c.field)));
   assert.deepEqual(
