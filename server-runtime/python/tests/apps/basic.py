@@ -167,6 +167,8 @@ def app(environ, start_response):
         return _ok(start_response, method.encode())
     if path == "/pid":
         return _ok(start_response, str(os.getpid()).encode())
+    if path == "/os-environ":  # the process environment the app (and its child processes) would see
+        return _ok(start_response, json.dumps(dict(os.environ)).encode(), "application/json")
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
     return [b"Not Found"]
 
