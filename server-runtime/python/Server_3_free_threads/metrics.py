@@ -6,7 +6,9 @@ aggregated on the hot path: `snapshot()` sums the per-thread counters when someo
 supervisor or a STATS client is watching). CPU time per thread is read from /proc/self/task/<tid>/stat at
 snapshot time, which costs the threads nothing.
 
-The snapshot's shape is `MetricsSnapshot` of server-runtime/src/protocol.ts minus `id` (camelCase exactly).
+The snapshot's shape is `MetricsSnapshot` of server-runtime/src/protocol.ts minus `id` (camelCase exactly),
+plus fields the editor does not read: `process` (the process_* metrics), `totals.latency.sumSeconds`, and
+`ready` (added by Server.snapshot).
 """
 
 from __future__ import annotations
