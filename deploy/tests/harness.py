@@ -90,6 +90,10 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.05):
         time.sleep(interval)
 
 
+class PortTaken(Exception):
+    """A port the kernel gave this harness was bound by another process before the program bound it."""
+
+
 class Process:
     """A program in its own process group, its output in a log file."""
 
@@ -169,7 +173,10 @@ class Instance:
 
     def wait_ready(self, timeout: float = 20.0) -> None:
         def ready():
-            assert self.process.alive(), f"{self.name} exited:\n{self.process.text()[-3000:]}"
+            text = self.process.text()
+            if "Address already in use" in text or "is already in use" in text:
+                raise PortTaken(f"{self.name}: a port picked for it was taken meanwhile:\n{text[-2000:]}")
+            assert self.process.alive(), f"{self.name} exited:\n{text[-3000:]}"
             return http_get(self.stats_port, "/ready")[0] == 200
 
         wait_until(ready, timeout, f"{self.name} ready")

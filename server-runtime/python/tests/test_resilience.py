@@ -118,7 +118,7 @@ def test_out_of_descriptors_a_large_body_is_503_and_accepts_back_off_until_one_f
         sock.close()
     log = server.stderr()
     assert log.count("accept failed") == 1, log  # one line per episode, not two a second
-    assert "ulimit -n" in log
+    assert "ulimit -n" in log and "pausing accepts for 0.5 s at a time" in log  # the back-off's length
 
 
 @pytest.mark.parametrize(

@@ -227,3 +227,26 @@ def test_the_snapshot_has_the_process_block_and_the_latency_sum(server_factory):
     # the process started a little before the server did (imports): within the snapshot's uptime + 5 s
     server_started = snap["time"] - snap["uptimeSeconds"]
     assert server_started - 5 < process["startTimeSeconds"] <= server_started + 0.02, (process, snap)
+
+
+def test_health_report_names_the_worker_only_when_there_are_several():
+    from Server_3_free_threads.stats_http import health_report
+
+    stuck = {"status": "failing", "problems": ["the close thread is stuck"]}
+    assert health_report([{"worker": 0, "health": stuck}]) == {
+        "status": "failing",
+        "problems": ["the close thread is stuck"],
+        "workers": 1,
+    }
+    report = health_report([{"worker": 0, "health": {"status": "ok"}}, {"worker": 1, "health": stuck}])
+    assert report == {"status": "failing", "problems": ["worker 1: the close thread is stuck"], "workers": 2}
+    assert health_report([{"worker": 3, "health": {"status": "failing"}}])["problems"] == ["failing"]
+    assert health_report([])["status"] == "failing"
+
+
+def test_ready_report_is_200_only_while_serving():
+    from Server_3_free_threads.stats_http import ready_report
+
+    assert ready_report("serving") == (200, {"ready": True, "state": "serving"})
+    assert ready_report("starting") == (503, {"ready": False, "state": "starting"})
+    assert ready_report("draining") == (503, {"ready": False, "state": "draining"})
