@@ -161,10 +161,12 @@ def run(args, control) -> int:
         except (OSError, ValueError) as error:
             LOG.error("STATS=%s: cannot serve stats: %s", settings.stats, error)
     server.log_startup()
+    # STATS /ready answers 200 from now on and systemd (Type=notify) hears READY=1: before the supervisor's
+    # ready line, so whoever reads that line finds /ready agreeing.
+    server.mark_ready()
     if control is not None:
         control.send(server.ready_message())
         control.start()
-    server.mark_ready()  # STATS /ready answers 200 from now on, and systemd (Type=notify) hears READY=1
     try:
         return server.serve_until_stopped()
     finally:

@@ -14,6 +14,7 @@ import subprocess
 import threading
 import time
 
+import pytest
 from conftest import free_port, launch
 
 
@@ -42,27 +43,29 @@ def app_busy(stats_port: int) -> bool:
     return any(t["role"] == "app" and t["state"] == "busy" for s in snaps for t in s["threads"])
 
 
-def test_ready_turns_503_when_the_drain_starts_while_health_stays_200(server_factory):
+def test_ready_turns_503_when_the_drain_starts_while_health_stays_200(server_factory, tmp_path):
     stats = free_port()
-    server = server_factory(config=f"STATS=127.0.0.1:{stats}\nSHUTDOWN_TIMEOUT=10\n")
+    server = server_factory(config=f"STATS=127.0.0.1:{stats}\nSHUTDOWN_TIMEOUT=20\n")
     assert get(stats, "/ready") == (200, b'{"ready": true, "state": "serving"}')
     assert get(stats, "/health")[0] == 200
     assert get(stats, "/ready", "HEAD") == (200, b"")  # HEAD: same status, no body
     assert json.loads(get(stats, "/stats")[1])[0]["ready"] is True
+    release = tmp_path / "release"
     results = []
-    client = threading.Thread(target=lambda: results.append(server.request("GET", "/sleep?ms=1500")))
+    client = threading.Thread(target=lambda: results.append(server.request("GET", f"/hold?file={release}")))
     client.start()
-    wait_for(lambda: app_busy(stats), what="the slow request to reach an app thread")
+    wait_for(lambda: app_busy(stats), what="the held request to reach an app thread")
     server.signal(signal.SIGTERM)
     server.read_message(want="stopping")
-    # the request is still in flight (the process has not exited): not ready, yet healthy
+    # the request is still in flight (held until the file exists): not ready, yet healthy
     assert server.proc.poll() is None
     assert get(stats, "/ready") == (503, b'{"ready": false, "state": "draining"}')
     assert get(stats, "/health")[0] == 200
     text = get(stats, "/metrics")[1].decode()
     assert 'server3_ready{worker="0"} 0' in text and 'server3_healthy{worker="0"} 1' in text
-    client.join(10)
-    assert results and results[0][0] == 200 and results[0][2] == b"slept"
+    release.write_text("go")
+    client.join(20)
+    assert results and results[0][0] == 200 and results[0][2] == b"released"
     assert server.wait(10) == 0
 
 
@@ -250,3 +253,20 @@ def test_ready_report_is_200_only_while_serving():
     assert ready_report("serving") == (200, {"ready": True, "state": "serving"})
     assert ready_report("starting") == (503, {"ready": False, "state": "starting"})
     assert ready_report("draining") == (503, {"ready": False, "state": "draining"})
+
+
+def test_stats_paths_ignore_a_query_string(server_factory):
+    stats = free_port()
+    server_factory(config=f"STATS=127.0.0.1:{stats}\n")
+    assert get(stats, "/ready?probe=kubelet") == (200, b'{"ready": true, "state": "serving"}')
+    assert get(stats, "/metrics?x=1")[1].startswith(b"# HELP server3_")
+
+
+def test_parse_address_defaults_the_host_to_loopback_and_unbrackets_ipv6():
+    from Server_3_free_threads.stats_http import parse_address
+
+    assert parse_address(":9100") == ("127.0.0.1", 9100)
+    assert parse_address("[::1]:9100") == ("::1", 9100)
+    assert parse_address("0.0.0.0:80") == ("0.0.0.0", 80)
+    with pytest.raises(ValueError):
+        parse_address("9100")
