@@ -245,6 +245,39 @@ class HAProxy:
         return states
 
 
+class Nginx:
+    """Debian's nginx with deploy/nginx/server3.conf, its upstream servers and listen address replaced."""
+
+    def __init__(self, workdir: Path, instances: list[Instance]) -> None:
+        self.port = free_port()
+        text = (DEPLOY_DIR / "nginx" / "server3.conf").read_text()
+        assert "    listen 80;\n" in text
+        text = text.replace("    listen 80;\n", f"    listen 127.0.0.1:{self.port};\n")
+        servers = [line for line in text.splitlines() if line.strip().startswith("server 10.0.0.")]
+        assert len(servers) == len(instances), servers
+        for line, instance in zip(servers, instances, strict=True):
+            text = text.replace(line, re.sub(r"server \S+", f"server 127.0.0.1:{instance.port}", line))
+        (workdir / "server3.conf").write_text(text)
+        main = workdir / "nginx.conf"
+        main.write_text(
+            ("user root;\n" if os.geteuid() == 0 else "")  # its workers read this test's private folder
+            + f"pid {workdir}/nginx.pid;\nerror_log stderr warn;\nworker_processes 1;\nevents {{}}\n"
+            "http {\n    access_log off;\n"
+            + "".join(f"    {kind}_temp_path {workdir}/{kind};\n" for kind in ("client_body", "proxy"))
+            + "".join(f"    {kind}_temp_path {workdir}/{kind};\n" for kind in ("fastcgi", "uwsgi", "scgi"))
+            + f"    include {workdir}/server3.conf;\n}}\n"
+        )
+        command = ["nginx", "-p", str(workdir), "-c", str(main), "-g", "daemon off;"]
+        self.process = Process("nginx", command, workdir / "nginx.log")
+
+    def wait_serving(self, timeout: float = 10.0) -> None:
+        def serving():
+            assert self.process.alive(), f"nginx exited:\n{self.process.text()[-3000:]}"
+            return http_get(self.port, "/work?ms=0")[0] == 200
+
+        wait_until(serving, timeout, "nginx serving")
+
+
 class Prometheus:
     """Debian's prometheus scraping every instance's STATS /metrics once a second."""
 

@@ -23,6 +23,7 @@ from harness import (
     HAProxy,
     Instance,
     Load,
+    Nginx,
     PortTaken,
     Prometheus,
     dashboard_queries,
@@ -53,10 +54,8 @@ def summary(name: str, results: list[tuple]) -> str:
 
 
 @pytest.fixture
-def cluster(tmp_path):
-    need("haproxy")
-    need("prometheus")
-    started = []
+def instances(tmp_path):
+    """a (WORKERS=2, its own bind), b (socket-activated), c (its own bind), each serving and ready."""
     instances = []
     try:
         for attempt in range(3):  # again with other ports if another process took one meanwhile
@@ -77,6 +76,18 @@ def cluster(tmp_path):
                     raise
                 for instance in instances:
                     instance.close()
+        yield instances
+    finally:
+        for instance in instances:
+            instance.close()
+
+
+@pytest.fixture
+def cluster(tmp_path, instances):
+    need("haproxy")
+    need("prometheus")
+    started = []
+    try:
         haproxy = HAProxy(tmp_path, instances)
         started.append(haproxy.process)
         prometheus = Prometheus(tmp_path, instances)
@@ -85,19 +96,21 @@ def cluster(tmp_path):
     finally:
         for process in started:
             process.kill_group()
-        for instance in instances:
-            instance.close()
+
+
+def dump_logs(processes) -> None:
+    """What each program said, for a failure's report."""
+    for process in processes:
+        print(f"---- {process.name} (pid {process.pid}, {'running' if process.alive() else 'exited'}):")
+        print(process.text()[-4000:])
 
 
 def test_reload_restart_and_kill_behind_haproxy_with_prometheus(cluster, capsys):
     try:
         scenario(cluster, capsys)
     except BaseException:
-        # what each program said, for the failure's report
         instances, haproxy, prometheus = cluster
-        for process in [i.process for i in instances] + [haproxy.process, prometheus.process]:
-            print(f"---- {process.name} (pid {process.pid}, {'running' if process.alive() else 'exited'}):")
-            print(process.text()[-4000:])
+        dump_logs([i.process for i in instances] + [haproxy.process, prometheus.process])
         raise
 
 
@@ -232,3 +245,71 @@ def scenario(cluster, capsys) -> None:
         assert abs(sums[key] - expected) < 0.05 * 8, (key, sums[key], expected)
     assert not empty, f"dashboard queries with no data: {empty}"
     assert http_get(a.stats_port, "/ready")[0] == 200
+
+
+def test_restart_and_kill_behind_nginx(instances, tmp_path, capsys):
+    """The nginx example in front of the same three: open-source nginx has no active checks, so it learns of
+    a stopped or killed instance from refused or cut connections, and sends the request to the next one
+    when the method allows (proxy_next_upstream). b is stopped (SIGTERM) and started again twice, c killed
+    and started again: no request fails but POSTs that c held when it died."""
+    need("nginx")
+    a, b, c = instances
+    nginx = Nginx(tmp_path, instances)
+    load = None
+    try:
+        nginx.wait_serving()
+        load = Load(nginx.port, RATE, CLIENTS, POST_SHARE, WORK_MS)
+        load.start()
+        t0 = time.monotonic()
+        wait_until(lambda: len(load.between(t0, time.monotonic())) >= RATE * 2, 10, "2 s of load")
+        t1 = time.monotonic()
+        for _ in range(2):
+            b.signal(signal.SIGTERM)
+            assert b.process.proc.wait(15) == 0, b.process.text()[-2000:]
+            b.start()
+            b.wait_ready()
+            wait_until(
+                lambda: any(r[4].startswith("b ") for r in load.between(time.monotonic() - 1, 1e12)), 10, "b"
+            )
+        t2 = time.monotonic()
+        killed_at = time.monotonic()
+        c.signal(signal.SIGKILL)
+        c.process.proc.wait(5)
+        time.sleep(0.5)
+        c.start()
+        c.wait_ready()
+        # nginx tries c again once fail_timeout (2 s) has passed
+        wait_until(
+            lambda: any(r[4].startswith("c ") for r in load.between(time.monotonic() - 1, 1e12)), 15, "c"
+        )
+        t3 = time.monotonic()
+        wait_until(lambda: len(load.between(t3, time.monotonic())) >= RATE, 10, "1 s more of load")
+    except BaseException:
+        dump_logs([i.process for i in instances] + [nginx.process])
+        raise
+    finally:
+        if load is not None:
+            load.stop()
+        nginx.process.kill_group()
+    t4 = time.monotonic()
+    held = [r for r in load.between(0, killed_at) if r[1] > killed_at]
+    baseline = load.between(t0, t1)
+    restart_phase = [r for r in load.between(t1, t2) if r not in held]
+    kill_phase = [r for r in load.between(t2, t3) if r not in held] + held
+    after = load.between(t3, t4)
+    everything = load.between(0, t4)
+    figures = [
+        summary("baseline (a, b, c up)", baseline),
+        summary("b: 2 x SIGTERM, start", restart_phase),
+        summary("c: SIGKILL, start again", kill_phase) + f"; {len(held)} in flight at the kill",
+        summary("after (a, b, c up)", after),
+        summary("whole run", everything),
+    ]
+    with capsys.disabled():
+        print("\n" + "\n".join("deploy (nginx): " + line for line in figures))
+    assert not failed(baseline) and not failed(after), failed(everything)
+    assert not failed(restart_phase), failed(restart_phase)
+    bad = failed(kill_phase)
+    assert all(r[2] == "POST" for r in bad), f"a GET failed: nginx should have sent it to the next one: {bad}"
+    assert all(r[0] < killed_at < r[1] for r in bad), f"a request sent after the kill failed: {bad}"
+    assert len(failed(everything)) == len(bad), "every failure is one of the kill's"
