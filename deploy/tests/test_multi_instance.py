@@ -9,7 +9,10 @@
 - Prometheus scraped all three: its per-thread busy series equal what each STATS /stats JSON says, and
   every query of the Grafana dashboard runs and returns data.
 
-Bounded: about 15 s of load at 100 requests/s, every process killed (its process group) at the end."""
+Then the same three behind Debian's nginx (deploy/nginx/server3.conf, passive checks): b stopped and started
+twice, c killed and started again, with the same verdicts.
+
+Bounded: about 25 s of load at 100 requests/s in all, every process killed (its process group) at the end."""
 
 from __future__ import annotations
 
