@@ -21,6 +21,7 @@ export const TYPE_NAMES = {
   totals: 'MetricsTotals',
   statusClasses: 'StatusCounts',
   latency: 'LatencyHistogram',
+  process: 'ProcessStats',
   requestRecord: 'RequestRecord',
   requestDetail: 'RequestDetail',
   route: 'RouteStats',

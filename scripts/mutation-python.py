@@ -91,7 +91,8 @@ def load_config() -> dict:
 
 
 def load_equivalents() -> dict[str, str]:
-    """`module.py | operator | index | source line | reason` per line; # comments."""
+    """`module.py | operator | index | source line | reason` per line; # comments. The source line may hold
+    " | " itself (a type union): the reason is what follows the last separator."""
     out = {}
     path = MUTATION_DIR / "equivalents.txt"
     if not path.exists():
@@ -102,7 +103,7 @@ def load_equivalents() -> dict[str, str]:
         parts = [p.strip() for p in raw.split(" | ")]
         if len(parts) < 5:
             sys.exit(f"mutation: bad line in {path}: {raw!r} (module | operator | index | line | reason)")
-        out[" | ".join(parts[:4])] = " | ".join(parts[4:])
+        out[" | ".join(parts[:-1])] = parts[-1]
     return out
 
 

@@ -6,15 +6,29 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(chromium wrk curl ripgrep libkrb5-dev build-essential python3-venv)
+# haproxy, nginx, prometheus, systemd: the deploy suite runs Debian's own programs against deploy/ (each
+# started by the test on loopback ports, never as a system service: see below).
+APT_PACKAGES=(chromium wrk curl ripgrep libkrb5-dev build-essential python3-venv haproxy nginx prometheus systemd)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO="sudo"
   echo "setup: installing apt packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # Installing nginx, haproxy or prometheus starts them as services (nginx on port 80, Prometheus on 9090):
+  # a policy-rc.d that refuses keeps them stopped while they install (Debian's own mechanism), unless the
+  # machine already has one. The tests run the programs themselves.
+  policy_added=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod 755 /usr/sbin/policy-rc.d
+    policy_added=1
+  fi
+  status=0
+  { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; } ||
+    status=$?
+  if [ -n "$policy_added" ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
+  [ "$status" = 0 ] || exit "$status"
 fi
 
 # The free-threaded CPython (scripts/setup-free-threaded-python.sh: ~7 min of CPU on a fresh machine, a second
@@ -36,7 +50,8 @@ if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -r server-runtime/python/requirements-test.txt \
-  -r server-runtime/python/requirements-lint.txt -r server-runtime/python/requirements-mutation.txt
+  -r server-runtime/python/requirements-lint.txt -r server-runtime/python/requirements-mutation.txt \
+  -r deploy/requirements-test.txt
 
 if [ -f scripts/install-code-server.sh ]; then bash scripts/install-code-server.sh; fi
 

@@ -47,6 +47,10 @@ export const suites = [
     count: counters.plain,
     floor: 11,
   },
+  // deploy/: its files checked by the programs that read them (kubernetes-validate, systemd-analyze, nginx -t,
+  // haproxy -c, promtool), then three instances behind HAProxy under load, reloaded, restarted and killed,
+  // scraped by Prometheus; then behind nginx (~30 s; prints the requests and failures of each phase).
+  { name: 'deploy', cmd: 'bash deploy/tests/run.sh', count: counters.pytest, floor: 21 },
   // Smoke run of the benchmark: every installed server answers correctly under short loads, ours included.
   { name: 'bench', cmd: 'bash bench/run.sh --quick', count: counters.plain, floor: 10 },
   { name: 'host', cmd: 'npm run test:host', count: counters.plain, floor: 11 },

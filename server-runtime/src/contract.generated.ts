@@ -19,6 +19,10 @@ export interface RuntimeSnapshot {
   processCpuSeconds: number;
   /** Whether every stage runs and none is stuck. */
   health: Health;
+  /** Whether the process takes requests: false until it serves and from the moment a stop is asked for (STATS /ready answers 503). */
+  ready?: boolean;
+  /** The standard process_* metrics of Prometheus: memory, descriptors, start time. */
+  process?: ProcessStats;
   /** One entry per pipeline thread, in pipeline order. */
   threads: ThreadMetrics[];
   /** The whole process. */
@@ -88,6 +92,21 @@ export interface LatencyHistogram {
   boundsMs: number[];
   /** Responses per bucket; one more entry than boundsMs (the last is +Inf). (responses, cumulative) */
   counts: number[];
+  /** The latencies added up (the Prometheus histogram's _sum): divided by the responses, the mean. (s, cumulative) */
+  sumSeconds?: number;
+}
+
+export interface ProcessStats {
+  /** Resident memory of the process (process_resident_memory_bytes). (bytes) */
+  residentMemoryBytes: number;
+  /** Virtual memory of the process (process_virtual_memory_bytes). (bytes) */
+  virtualMemoryBytes: number;
+  /** Open file descriptors (process_open_fds): every connection is one. */
+  openFds: number;
+  /** The open-file limit (process_max_fds; -1 when unlimited). */
+  maxFds: number;
+  /** When the process started, seconds since the epoch (process_start_time_seconds). (s) */
+  startTimeSeconds: number;
 }
 
 export interface RequestRecord {

@@ -26,7 +26,7 @@ import sys
 import threading
 import time
 
-from . import app_loader
+from . import app_loader, systemd
 from .accept_thread import AcceptThread
 from .app_thread import AppThread
 from .cli import EXIT_STAGE_DIED
@@ -131,6 +131,9 @@ class Server:
         self.read_inbox = Inbox()
         self.close_inbox = Inbox()
         self.draining = False
+        # Readiness, for load balancers and orchestrators (STATS /ready, systemd's READY=1): False until the
+        # pipeline runs, False again from the moment a stop is asked for, before the drain closes anything.
+        self.ready = False
         self.started = time.monotonic()
         self._main_wakeup = Wakeup()
         self._stop_requested = False
@@ -198,7 +201,7 @@ class Server:
         return detail([t.request_log for t in self.app_threads], thread, seq)
 
     def snapshot(self) -> dict:
-        return snapshot(
+        snap = snapshot(
             [t.stats for t in self.threads],
             self.started,
             self.worker,
@@ -206,6 +209,22 @@ class Server:
             self.close_thread.closed_count,
             self.health(),
         )
+        snap["ready"] = self.ready
+        return snap
+
+    # ---- readiness: whether a load balancer should send requests here ----
+
+    def readiness(self) -> str:
+        """ "serving" (ready), "starting" or "draining" (not ready): STATS /ready."""
+        if self._stopping:
+            return "draining"
+        return "serving" if self.ready else "starting"
+
+    def mark_ready(self) -> None:
+        """Called once the pipeline runs and the ready line is out. A stop asked for meanwhile wins."""
+        if not self._stopping:
+            self.ready = True
+            systemd.notify("READY=1")
 
     # ---- health: every stage alive and none stuck ----
 
@@ -300,6 +319,7 @@ class Server:
         signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
 
     def request_stop(self) -> None:
+        self.ready = False  # first: a balancer polling /ready stops sending while the drain runs
         self._stop_requested = True
         self._stopping = True
         self._main_wakeup.wake()
@@ -329,7 +349,9 @@ class Server:
         return self.stop()
 
     def stop(self) -> int:
+        self.ready = False
         self._stopping = True
+        systemd.notify("STOPPING=1")
         settings = self.settings
         LOG.info("stopping: no new connections; in-flight requests get up to %s s", settings.shutdown_timeout)
         if self.control is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from . import app_loader
+from . import app_loader, systemd
 from .config import parse_config_text, path_text
 from .logs import LOG, setup_logging
 from .server import AddressInUse, Server, bind_listener
@@ -99,10 +99,20 @@ def run(args, control) -> int:
 
     port = args.port if args.port is not None else settings.port
     is_worker = args.worker_index is not None
+    try:
+        inherited = systemd.inherited_listener()
+    except systemd.ListenFdError as error:
+        raise StartupError(1, "other", [f"{error}"]) from None
+    if inherited is not None and not is_worker:
+        LOG.info(
+            "listening on the socket passed by the supervisor (LISTEN_FDS): %s; HOST, PORT and --port are "
+            "not used",
+            inherited.getsockname()[:2],
+        )
     if settings.workers > 1 and not is_worker:
         from .workers import run_master
 
-        return run_master(args, settings, config_path, port, control)
+        return run_master(args, settings, config_path, port, control, inherited)
 
     try:
         app = app_loader.load_app(settings.app, settings.app_callable, app_loader.config_dir_of(settings))
@@ -113,7 +123,9 @@ def run(args, control) -> int:
         raise StartupError(3, "app-import", lines, error.traceback_text, error.file, error.line) from None
 
     try:
-        listener = bind_listener(settings.host, port, settings.socket_backlog, reuse_port=is_worker)
+        listener = inherited
+        if listener is None:
+            listener = bind_listener(settings.host, port, settings.socket_backlog, reuse_port=is_worker)
     except AddressInUse as error:
         raise StartupError(
             4, "port-in-use", [f"{error}; free the port or set another PORT (or --port N)"]
@@ -144,11 +156,14 @@ def run(args, control) -> int:
         from .stats_http import StatsServer
 
         try:
-            stats = StatsServer(settings.stats, lambda: [server.snapshot()])
+            stats = StatsServer(settings.stats, lambda: [server.snapshot()], server.readiness)
             stats.start()
         except (OSError, ValueError) as error:
             LOG.error("STATS=%s: cannot serve stats: %s", settings.stats, error)
     server.log_startup()
+    # STATS /ready answers 200 from now on and systemd (Type=notify) hears READY=1: before the supervisor's
+    # ready line, so whoever reads that line finds /ready agreeing.
+    server.mark_ready()
     if control is not None:
         control.send(server.ready_message())
         control.start()

@@ -1,8 +1,15 @@
-"""The optional STATS endpoint (STATS=host:port): GET /stats gives a JSON list of metrics snapshots (one per
-worker process), GET /metrics the same in Prometheus text format, GET /health 200 when every pipeline stage
-of every worker runs (503 with the problems otherwise: for load balancers' and Kubernetes' probes). It runs
-on its own small thread (stdlib http.server), apart from the request pipeline, so scraping never competes
-with client traffic for the pipeline's threads."""
+"""The optional STATS endpoint (STATS=host:port), on its own small thread (stdlib http.server), apart from
+the request pipeline, so scraping never competes with client traffic for the pipeline's threads:
+
+- GET /stats: a JSON list of metrics snapshots, one per worker process (the editor's shape, see metrics.py).
+- GET /metrics: the same in the Prometheus text format, one family per metric with a `worker` label.
+- GET /health (liveness): 200 when every pipeline stage of every worker runs, 503 with the problems
+  otherwise. A failing server should be restarted.
+- GET /ready (readiness): 200 while the server takes requests, 503 before it is ready and from the moment a
+  stop (SIGTERM) is asked for, while in-flight requests drain. A balancer should send requests only on 200.
+  The two differ on purpose: a draining server is healthy (do not restart it) but not ready.
+
+HEAD is answered as GET without the body (some health checkers use it)."""
 
 from __future__ import annotations
 
@@ -47,40 +54,52 @@ def health_report(snapshots: list[dict]) -> dict:
     return {"status": "failing" if problems else "ok", "problems": problems, "workers": len(snapshots)}
 
 
+def ready_report(state: str) -> tuple[int, dict]:
+    """(status code, body) of /ready for a readiness state: "serving", "starting" or "draining"."""
+    return (200 if state == "serving" else 503), {"ready": state == "serving", "state": state}
+
+
 class StatsServer:
-    def __init__(self, address: str, snapshots) -> None:
-        """`snapshots` is a callable returning the list of snapshot dicts to publish."""
+    def __init__(self, address: str, snapshots, readiness=None) -> None:
+        """`snapshots`: a callable returning the list of snapshot dicts to publish; `readiness`: one returning
+        "serving", "starting" or "draining" (None: always serving)."""
         host, port = parse_address(address)
+
+        def answer(path: str) -> tuple[int, bytes, str]:
+            if path in ("/stats", "/stats.json"):
+                return 200, json.dumps(snapshots()).encode(), "application/json"
+            if path == "/metrics":
+                return 200, prometheus_text(snapshots()).encode(), "text/plain; version=0.0.4; charset=utf-8"
+            if path in ("/health", "/healthz"):
+                report = health_report(snapshots())
+                return (
+                    (200 if report["status"] == "ok" else 503),
+                    json.dumps(report).encode(),
+                    "application/json",
+                )
+            if path in ("/ready", "/readyz"):
+                code, report = ready_report(readiness() if readiness is not None else "serving")
+                return code, json.dumps(report).encode(), "application/json"
+            body = b"Server 3 stats: GET /stats (JSON), /metrics (Prometheus), /health or /ready\n"
+            return 404, body, "text/plain"
 
         class Handler(BaseHTTPRequestHandler):
             server_version = "Server_3_free_threads-stats"
 
             def do_GET(self) -> None:  # noqa: N802 - the http.server API
-                path = self.path.split("?", 1)[0]
-                if path in ("/stats", "/stats.json"):
-                    body = json.dumps(snapshots()).encode()
-                    kind = "application/json"
-                elif path == "/metrics":
-                    body = "".join(prometheus_text(s) for s in snapshots()).encode()
-                    kind = "text/plain; version=0.0.4; charset=utf-8"
-                elif path in ("/health", "/healthz"):
-                    report = health_report(snapshots())
-                    body = json.dumps(report).encode()
-                    self.reply(200 if report["status"] == "ok" else 503, body, "application/json")
-                    return
-                else:
-                    body = b"Server 3 stats: GET /stats (JSON), /metrics (Prometheus) or /health\n"
-                    self.reply(404, body, "text/plain")
-                    return
-                self.reply(200, body, kind)
+                self.reply(*answer(self.path.split("?", 1)[0]))
 
-            def reply(self, status: int, body: bytes, kind: str) -> None:
+            def do_HEAD(self) -> None:  # noqa: N802 - the http.server API
+                self.reply(*answer(self.path.split("?", 1)[0]), head=True)
+
+            def reply(self, status: int, body: bytes, kind: str, head: bool = False) -> None:
                 self.send_response(status)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "no-store")
                 self.end_headers()
-                self.wfile.write(body)
+                if not head:
+                    self.wfile.write(body)
 
             def log_message(self, format, *args) -> None:  # noqa: A002 - quiet: scrapes are not access log
                 pass

@@ -13,7 +13,11 @@ SO_REUSEPORT (the kernel spreads new connections over them), so an app uses ever
 - SIGTERM/SIGINT: stop the workers gracefully (they drain in-flight requests) and exit 0. SIGHUP: every
   worker reloads. A worker that fails at startup stops the master with the worker's exit code; a worker that
   dies later is restarted (given up after 5 quick failures in a row).
-- STATS, when set, is served by the master from the workers' latest snapshots.
+- STATS, when set, is served by the master from the workers' latest snapshots; /ready is the master's own
+  word: 200 once every worker was ready and while one serves, 503 from the start of a stop.
+- A listening socket passed by systemd (LISTEN_FDS, see systemd.py) replaces the reserved port: the master
+  keeps it open and every worker accepts on the same socket (its descriptor passed down, named by
+  SERVER3_LISTEN_FD), so a worker that restarts, or the whole service, drops no connection.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import sys
 import threading
 import time
 
+from . import systemd
 from .handoff import Wakeup
 from .logs import LOG
 from .signals import SignalWakeup
@@ -66,11 +71,14 @@ def reserve_port(host: str, port: int) -> socket.socket:
 
 
 class Master:
-    def __init__(self, args, settings, config_path: str, reserved: socket.socket, control) -> None:
+    def __init__(
+        self, args, settings, config_path: str, reserved: socket.socket, control, inherited: bool = False
+    ) -> None:
         self.args = args
         self.settings = settings
         self.config_path = config_path
-        self.reserved = reserved
+        self.reserved = reserved  # the reserved port, or the inherited listening socket the workers share
+        self.inherited = inherited
         self.host, self.port = reserved.getsockname()[:2]
         self.control = control
         self.workers = [_Worker(i) for i in range(settings.workers)]
@@ -114,6 +122,16 @@ class Master:
     def snapshots(self) -> list[dict]:
         return [w.last_metrics for w in self.workers if w.last_metrics is not None]
 
+    def readiness(self) -> str:
+        """STATS /ready: "serving" once all workers were ready and while one of them runs, else "starting"
+        (also while every worker restarts) or "draining" (from the moment a stop is asked for)."""
+        if self.stop_requested:
+            return "draining"
+        serving = any(
+            w.ready is not None and w.proc is not None and w.proc.poll() is None for w in self.workers
+        )
+        return "serving" if self.announced and serving else "starting"
+
     # ---- workers ----
 
     def spawn(self, worker: _Worker) -> None:
@@ -125,7 +143,13 @@ class Master:
             "--worker-index", str(worker.index),
             "--control-fd", str(theirs.fileno()),
         ]  # fmt: skip
-        worker.proc = subprocess.Popen(command, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL)
+        env = dict(os.environ)
+        env.pop("NOTIFY_SOCKET", None)  # the master alone speaks to systemd
+        pass_fds = [theirs.fileno()]
+        if self.inherited:
+            env[systemd.WORKER_FD_VARIABLE] = str(self.reserved.fileno())
+            pass_fds.append(self.reserved.fileno())
+        worker.proc = subprocess.Popen(command, pass_fds=pass_fds, stdin=subprocess.DEVNULL, env=env)
         theirs.close()
         worker.sock = ours
         worker.buffer = b""
@@ -272,8 +296,10 @@ class Master:
                 }
             )
             self.control.start()
+        systemd.notify("READY=1")
 
     def shutdown(self) -> None:
+        systemd.notify("STOPPING=1")
         if self.control is not None and self.stop_requested:
             self.control.send({"type": "stopping"})
         for worker in self.workers:
@@ -304,25 +330,25 @@ def _control_failed(text: str) -> None:
     os._exit(EXIT_STAGE_DIED)
 
 
-def run_master(args, settings, config_path, port, control) -> int:
+def run_master(args, settings, config_path, port, control, inherited: socket.socket | None = None) -> int:
     from .server import AddressInUse
     from .startup import StartupError
 
     if config_path is None:
         raise StartupError(2, "config-invalid", ["WORKERS needs a config file"])
     try:
-        reserved = reserve_port(settings.host, port)
+        reserved = inherited if inherited is not None else reserve_port(settings.host, port)
     except AddressInUse as error:
         raise StartupError(
             4, "port-in-use", [f"{error}; free the port or set another PORT (or --port N)"]
         ) from None
-    master = Master(args, settings, config_path, reserved, control)
+    master = Master(args, settings, config_path, reserved, control, inherited is not None)
     stats = None
     if settings.stats:
         from .stats_http import StatsServer
 
         try:
-            stats = StatsServer(settings.stats, master.snapshots)
+            stats = StatsServer(settings.stats, master.snapshots, master.readiness)
             stats.start()
         except (OSError, ValueError) as error:
             LOG.error("STATS=%s: cannot serve stats: %s", settings.stats, error)

@@ -105,3 +105,21 @@ def test_kick_wakes_one_more_thread_only_when_no_item_finished_since_the_last_ki
     assert pool._tokens.qsize() == 0
     pool.kick(6)  # no progress for KICK_AFTER: one more thread
     assert pool._tokens.qsize() == 1 and pool.active == 1
+
+
+def test_wakeup_eventfd_never_blocks_and_is_not_inherited():
+    # consume() runs after every poll, woken or not (the main loop's once-a-second tick): a blocking eventfd
+    # would hold that thread in read() until the next wake-up. A child process (the app's) must not get it.
+    import os
+
+    from Server_3_free_threads.handoff import Wakeup
+
+    wakeup = Wakeup()
+    try:
+        assert not os.get_blocking(wakeup.fd) and not os.get_inheritable(wakeup.fd)
+        wakeup.consume()  # nothing pending: returns at once
+        wakeup.wake()
+        wakeup.consume()
+        assert not wakeup._pending
+    finally:
+        wakeup.close()

@@ -167,6 +167,13 @@ def app(environ, start_response):
         return _ok(start_response, method.encode())
     if path == "/pid":
         return _ok(start_response, str(os.getpid()).encode())
+    if path == "/hold":  # in flight until the file named by ?file= exists (at most 15 s): a test releases it
+        release, deadline = _qs(environ, "file", ""), time.monotonic() + 15
+        while release and not os.path.exists(release) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        return _ok(start_response, b"released")
+    if path == "/os-environ":  # the process environment the app (and its child processes) would see
+        return _ok(start_response, json.dumps(dict(os.environ)).encode(), "application/json")
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
     return [b"Not Found"]
 
