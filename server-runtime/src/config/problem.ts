@@ -13,7 +13,10 @@ export interface Problem {
   severity: Severity;
   code: string;
   message: string;
-  /** For unknown-key / wrong-case-key: the known key it most likely meant. */
+  /**
+   * The text the message's "did you mean" proposes for the span start..end: a misspelt key's known key,
+   * `combined` for `Combined`, `PORT=8000` for `PORT 8000`. The quick fix writes it there.
+   */
   suggestion?: string;
 }
 
