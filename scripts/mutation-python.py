@@ -91,7 +91,8 @@ def load_config() -> dict:
 
 
 def load_equivalents() -> dict[str, str]:
-    """`module.py | operator | index | source line | reason` per line; # comments."""
+    """`module.py | operator | index | source line | reason` per line; # comments. The reason is the last part
+    and never holds " | "; the source line may (an annotation such as `str | None`)."""
     out = {}
     path = MUTATION_DIR / "equivalents.txt"
     if not path.exists():
@@ -102,7 +103,7 @@ def load_equivalents() -> dict[str, str]:
         parts = [p.strip() for p in raw.split(" | ")]
         if len(parts) < 5:
             sys.exit(f"mutation: bad line in {path}: {raw!r} (module | operator | index | line | reason)")
-        out[" | ".join(parts[:4])] = " | ".join(parts[4:])
+        out[" | ".join(parts[:-1])] = parts[-1]
     return out
 
 

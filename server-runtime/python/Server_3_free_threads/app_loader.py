@@ -99,10 +99,10 @@ def forget_user_modules() -> None:
 
 def _search_dirs(config_dir: str | None) -> str:
     """The folders APP is looked up in, each once (the config's folder is often the working directory)."""
-    dirs = [os.getcwd()]
-    if config_dir and os.path.realpath(config_dir) != os.path.realpath(dirs[0]):
-        dirs.append(os.path.abspath(config_dir))
-    return " or ".join(dirs)
+    cwd = os.getcwd()
+    if config_dir and os.path.realpath(config_dir) != os.path.realpath(cwd):
+        return f"{cwd} or {os.path.abspath(config_dir)}"
+    return cwd
 
 
 def _is_app_module(module_name: str, missing: str | None) -> bool:

@@ -341,3 +341,37 @@ def test_a_module_missing_inside_the_app_keeps_its_traceback(tmp_path):
     assert result.returncode == 3
     assert "importing APP=mine.wsgi failed: No module named 'mine_helpers_that_do_not_exist'" in result.stderr
     assert 'mine/wsgi.py", line 1' in result.stderr  # the user's line, to jump to
+
+
+@pytest.mark.parametrize(
+    ("argv", "config"),
+    [
+        (["--check-config", "a.config"], "a.config"),
+        (["--check-config", "--config", "a.config"], "a.config"),
+        (["--config", "a.config", "--check-config"], "a.config"),
+        (["--check-config", "configfile=a.config"], "a.config"),
+        (["--check-config", "odd=name.config"], "odd=name.config"),  # only configfile= is the 0.2.x form
+    ],
+)
+def test_check_config_command_lines_parse_without_argparse(argv, config):
+    code = (
+        "import sys\n"
+        "from Server_3_free_threads import cli\n"
+        f"args = cli.parse_args({argv!r})\n"
+        "print(args.config, args.check_config, 'argparse' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=server_env(), capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split() == [config, "True", "False"]
+
+
+def test_an_unexpected_error_without_control_channel_exits_1(monkeypatch, capsys):
+    from Server_3_free_threads import cli, startup
+
+    def fail(args, control):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(startup, "run", fail)
+    assert cli.main(["--config", "x.config"]) == cli.EXIT_OTHER
+    assert "unexpected error: boom" in capsys.readouterr().err

@@ -193,6 +193,7 @@ def test_load_config_names_the_place_of_bytes_that_are_not_utf8(tmp_path):
         (b"A=1\n\xe2\x82", 2, 0),  # cut short at the end
         (b"A=\xe2\x82A\n", 1, 2),  # a bad continuation byte
         (b"\xef\xbb\xbfA=\xc3\xa9\xc0\x80", 1, 3),  # after a BOM and a 2-byte character; an overlong form
+        (b"\n\xff", 2, 0),  # right after a line end at the very start
     ],
 )
 def test_decode_config_points_at_the_first_bad_byte(data, line, column):
@@ -205,3 +206,12 @@ def test_decode_config_points_at_the_first_bad_byte(data, line, column):
 def test_decode_config_drops_a_bom():
     assert config.decode_config(b"\xef\xbb\xbfHOST=a\n") == "HOST=a\n"
     assert config.decode_config("DOMAIN=café".encode()) == "DOMAIN=café"
+
+
+def test_suggest_value_rules():
+    # The same word in another case, even where a start or a near spelling would be ambiguous.
+    assert config.suggest_value("ON", ["on", "once"]) == "on"
+    assert config.suggest_value("onc", ["on", "once"]) == "once"  # the one choice it starts
+    assert config.suggest_value("oncx", ["on", "once"]) == "once"  # one letter off a 4-letter choice
+    assert config.suggest_value("ox", ["on", "once"]) is None  # too short for either rule
+    assert config.suggest_value("abcd", ["abce", "abcf"]) is None  # two choices as near: no guess
