@@ -9,6 +9,7 @@ import type { EntryLine } from './parse';
 import type { Problem } from './problem';
 import { FIELD_BY_NAME } from './schema';
 import { IDENTIFIER_RE, valuePattern } from './values';
+import { definitionIndex } from './wsgiCallables';
 
 export interface FileCheckOptions {
   /** Folder of the config file: APP is imported relative to it. */
@@ -63,24 +64,12 @@ export function appTarget(
   return { module: appValue, callable, colon: false };
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
- * Whether a module's source defines `name` at top level (assignment, def, class or import).
- * A textual check, on purpose: importing the user's module would run its code.
+ * Whether a module's source defines `name` at top level (assignment, def, class or import), as
+ * defines_name() in config.py. A textual check, on purpose: importing the user's module would run its code.
  */
 export function definesName(source: string, name: string): boolean {
-  const n = escapeRegExp(name);
-  const patterns = [
-    `^(?:async\\s+)?def\\s+${n}\\b`,
-    `^class\\s+${n}\\b`,
-    `^(?:[A-Za-z_][A-Za-z0-9_]*\\s*=\\s*)*${n}\\s*(?::[^=\\n]*)?=(?!=)`,
-    `^from\\s+\\S+\\s+import\\s+.*\\b${n}\\b`,
-    `^import\\s+.*\\bas\\s+${n}\\b`,
-  ];
-  return patterns.some((p) => new RegExp(p, 'm').test(source));
+  return definitionIndex(source, name) >= 0;
 }
 
 export function fileSystemProblems(entries: EntryLine[], options: FileCheckOptions): Problem[] {

@@ -18,7 +18,12 @@ export interface Problem {
    * `combined` for `Combined`, `PORT=8000` for `PORT 8000`. The quick fix writes it there.
    */
   suggestion?: string;
+  /** Another place the message talks about (the line a duplicate loses to); the editor links to it. */
+  related?: { line: number; start: number; end: number; message: string };
 }
+
+/** Problems whose line does nothing: the editor fades it (a duplicate, an overridden APP_CALLABLE). */
+export const NO_EFFECT_CODES: ReadonlySet<string> = new Set(['duplicate-key', 'overridden-callable']);
 
 /** `path:LINE: error: message`, the same one-line form the Python runtime prints. */
 export function formatProblem(problem: Problem, path?: string): string {

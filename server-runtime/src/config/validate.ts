@@ -109,14 +109,23 @@ function duplicateProblems(entries: EntryLine[]): Problem[] {
   const last = new Map(entries.map((e) => [e.key, e]));
   return entries
     .filter((e) => last.get(e.key) !== e)
-    .map((e) => ({
-      line: e.line,
-      start: e.keyStart,
-      end: e.keyEnd,
-      severity: 'warning',
-      code: 'duplicate-key',
-      message: `${e.key} is set again on line ${last.get(e.key)!.line + 1}, which wins: this line has no effect; remove it`,
-    }));
+    .map((e) => {
+      const winner = last.get(e.key)!;
+      return {
+        line: e.line,
+        start: e.keyStart,
+        end: e.keyEnd,
+        severity: 'warning',
+        code: 'duplicate-key',
+        message: `${e.key} is set again on line ${winner.line + 1}, which wins: this line has no effect; remove it`,
+        related: {
+          line: winner.line,
+          start: winner.keyStart,
+          end: winner.valueEnd,
+          message: `${e.key}=${winner.value} wins`,
+        },
+      };
+    });
 }
 
 /** Missing required fields sit at line 0, columns 0-0 (zero width): there is no better place for them. */
