@@ -57,7 +57,8 @@ export function render() {
     '- Unknown keys are warnings (the server ignores them); every other problem with the text is an error, and',
     '  the server does not start while there is an error. Files that worked with 0.2.x keep working.',
     "- APP is imported relative to the folder the server runs in (the config's folder): `APP=mypkg.wsgi` is",
-    '  `mypkg/wsgi.py` or `mypkg/wsgi/__init__.py`, which must define `application` (or APP_CALLABLE).',
+    "  `mypkg/wsgi.py` or `mypkg/wsgi/__init__.py`, which must define `application` (or APP_CALLABLE). gunicorn's",
+    '  form names the callable after a colon: `APP=mypkg.wsgi:app`.',
   );
   out.push('');
   out.push('## Fields');

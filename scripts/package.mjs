@@ -4,13 +4,15 @@
 // We copy the folder without those heavy, never-shipped trees to a temp dir and run vsce there; .vscodeignore
 // still decides what ships (check with `npx vsce ls --no-dependencies`).
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderMarketplaceReadme } from './marketplace-readme.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const out = join(root, 'dist', 'server3-free-threads.vsix');
+const README = 'extension/README.md';
 const NEVER_SHIPPED = new Set([
   'node_modules',
   '.cache',
@@ -33,16 +35,19 @@ try {
       filter: (src) => !src.includes('__pycache__'),
     });
   }
+  // The README with its images inlined and its links checked (scripts/marketplace-readme.mjs).
+  writeFileSync(join(stage, README), renderMarketplaceReadme(join(root, README)));
   execFileSync(
     join(root, 'node_modules', '.bin', 'vsce'),
     [
       'package',
       '--no-dependencies',
-      // README.md has relative images; the repository URL is not GitHub, so vsce needs explicit bases for them.
-      '--baseContentUrl',
-      'https://example.invalid/server3-free-threads/blob/main',
-      '--baseImagesUrl',
-      'https://example.invalid/server3-free-threads/raw/main',
+      // The README shown in VS Code's extension page is written for users (extension/README.md; the repository's
+      // README.md is for developers). Its images are inlined as data: URIs and its links point at sections of
+      // itself (see scripts/marketplace-readme.mjs): no rewriting against a repository URL.
+      '--readme-path',
+      README,
+      '--no-rewrite-relative-links',
       '--out',
       out,
     ],

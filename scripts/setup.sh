@@ -6,6 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Node 20 with npm and Python 3.10+, checked before anything is installed (a clear message, not a failure later).
+bash scripts/check-prerequisites.sh
+
 # haproxy, nginx, prometheus, systemd: the deploy suite runs Debian's own programs against deploy/ (each
 # started by the test on loopback ports, never as a system service: see below).
 APT_PACKAGES=(chromium wrk curl ripgrep libkrb5-dev build-essential python3-venv haproxy nginx prometheus systemd)
@@ -41,8 +44,7 @@ setsid bash scripts/setup-free-threaded-python.sh >"$FT_LOG" 2>&1 </dev/null &
 FT_PID=$!
 trap 'kill -- "-$FT_PID" 2>/dev/null || true' EXIT
 
-echo "setup: npm ci"
-npm ci --no-audit --no-fund --loglevel=error
+bash scripts/npm-ci-if-needed.sh
 
 PYTHON=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

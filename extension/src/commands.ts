@@ -13,8 +13,10 @@ import {
 } from '../../server-runtime/src/protocol';
 import { choosePython } from './bootstrap';
 import { pickConfig, workingDirectoryFor } from './configFiles';
+import { breakConfig, openExample } from './walkthrough';
 import type { Ctx } from './ctx';
-import { showInterpreterError, showServerError } from './errorActions';
+import { parseConfig } from '../../server-runtime/src/config/parse';
+import { openAt, showInterpreterError, showServerError } from './errorActions';
 import { findInterpreters, type Interpreter } from './interpreters';
 import { MetricsPanel } from './metricsPanel';
 import { ensurePlatform } from './platform';
@@ -53,6 +55,9 @@ async function start(ctx: Ctx, arg?: unknown, portOverride?: number): Promise<Se
   if (!(await ensureTrusted())) return undefined;
   const configUri = await pickConfig(arg);
   if (!configUri) return undefined;
+  // From a code lens, the editor title or the explorer: the server reads the file, so save what is shown.
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === configUri.toString());
+  if (open?.isDirty) await open.save();
   const python = await choosePython(configUri, ctx.config);
   if (!python.ok) {
     ctx.output.info(python.problem!.message);
@@ -101,8 +106,42 @@ function report(ctx: Ctx, info: ServerInfo): void {
   }
   if (info.error) {
     ctx.output.info(`${ctx.label(info.id)}: ${info.error.message}`);
-    void showServerError(ctx, info, info.error, (port) => start(ctx, vscode.Uri.parse(info.configUri), port));
+    void showServerError(ctx, info, info.error);
   }
+}
+
+/**
+ * "Set PORT=N in the Config" (a port-in-use fix): writes the port into the config's PORT line (the one that
+ * counts, the last) and saves it. With auto-restart the save starts the server; without, this starts it.
+ */
+async function setPort(ctx: Ctx, configUri: unknown, port: unknown): Promise<ServerInfo | undefined> {
+  if (typeof configUri !== 'string' || typeof port !== 'number') return undefined;
+  const uri = vscode.Uri.parse(configUri);
+  const doc = await vscode.workspace.openTextDocument(uri);
+  const entry = parseConfig(doc.getText())
+    .entries.filter((e) => e.key === 'PORT')
+    .pop();
+  const edit = new vscode.WorkspaceEdit();
+  if (entry)
+    edit.replace(
+      uri,
+      new vscode.Range(entry.line, entry.valueStart, entry.line, entry.valueEnd),
+      String(port),
+    );
+  else
+    edit.insert(
+      uri,
+      doc.lineAt(doc.lineCount - 1).range.end,
+      `${doc.getText().endsWith('\n') ? '' : '\n'}PORT=${port}\n`,
+    );
+  await vscode.workspace.applyEdit(edit);
+  await doc.save();
+  ctx.output.info(`${ctx.label(configUri)}: PORT=${port} written`);
+  // The supervisor watches the config of a server that runs or failed to start (not of one the user stopped):
+  // with auto-restart on, the save restarts it; otherwise it is started here.
+  const server = ctx.get(configUri);
+  const watched = ctx.config.autoRestart(uri) && !!server && (server.state !== 'stopped' || !!server.error);
+  return watched ? server : start(ctx, uri);
 }
 
 async function stop(ctx: Ctx, arg?: unknown): Promise<ServerInfo | undefined> {
@@ -203,6 +242,11 @@ async function selectInterpreter(ctx: Ctx): Promise<string | undefined> {
 export function commandTable(ctx: Ctx): Record<string, Cmd> {
   return {
     'server3.start': (arg, port) => start(ctx, arg, typeof port === 'number' ? port : undefined),
+    // The editor title's and the explorer's entries: the same commands, titled "... Server 3" there.
+    'server3.startConfig': (arg) => start(ctx, arg),
+    'server3.stopConfig': (arg) => stop(ctx, arg),
+    'server3.openExample': () => openExample(ctx),
+    'server3.breakConfigForWalkthrough': () => breakConfig(),
     'server3.stop': (arg) => stop(ctx, arg),
     'server3.restart': (arg) => restart(ctx, arg),
     'server3.openBrowser': (arg) => openBrowser(ctx, arg),
@@ -211,6 +255,9 @@ export function commandTable(ctx: Ctx): Record<string, Cmd> {
     'server3.showActions': () => showActions(ctx),
     'server3.selectInterpreter': () => selectInterpreter(ctx),
     'server3.listInterpreters': () => listInterpreters(ctx),
+    'server3.openLocation': async (file, line) =>
+      typeof file === 'string' ? openAt(file, typeof line === 'number' ? line : undefined) : undefined,
+    'server3.setPort': (configUri, port) => setPort(ctx, configUri, port),
   };
 }
 

@@ -17,6 +17,7 @@ import {
   type ServerInfo,
 } from '../../server-runtime/src/protocol';
 import { createClient } from './client';
+import { FixNotices } from './fixNotices';
 import { Config } from './config';
 import { MetricsStore } from './metricsStore';
 import { MetricsSubscription } from './metricsSubscription';
@@ -27,6 +28,8 @@ export class Ctx implements vscode.Disposable {
   readonly output = new Output();
   readonly metrics = new MetricsStore();
   readonly subscription: MetricsSubscription;
+  /** "Fix it and save" notices, closed when their cause is fixed (fixNotices.ts). */
+  readonly notices: FixNotices;
   private readonly servers = new Map<string, ServerInfo>();
   private readonly serversChanged = new vscode.EventEmitter<ServerInfo | undefined>();
   /** Fires with the changed server, or undefined when the whole list was reloaded. */
@@ -46,7 +49,9 @@ export class Ctx implements vscode.Disposable {
         else throw new Error('language server not running');
       },
     );
+    this.notices = new FixNotices(this);
     this.disposables.push(
+      this.notices,
       this.output,
       this.metrics,
       this.serversChanged,

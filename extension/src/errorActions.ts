@@ -1,14 +1,17 @@
 /**
- * What the user sees when a start fails or a server crashes: one message per kind of ServerError, each with
- * the action that fixes it (open the file at the line, use a free port, pick an interpreter, trust, logs).
+ * What the user sees when a start fails or a server crashes: one short message (errorFixes.ts) with the
+ * actions that fix it (open the file at the line, use a free port or write it into the config, pick an
+ * interpreter, restart, logs). A failure fixed by editing a file, with auto-restart on, is a notice that goes
+ * away by itself once the fix is saved (fixNotices.ts); the others are error notifications with buttons.
  */
 import * as vscode from 'vscode';
 import type { ServerError, ServerInfo } from '../../server-runtime/src/protocol';
 import type { Ctx } from './ctx';
+import { FIXED_BY_EDITING, fixesFor, shortError } from './errorFixes';
 
 /** Ends a message with a full stop, so a suggestion can follow it. */
 function sentence(message: string): string {
-  return /[.!?]$/.test(message.trim()) ? message.trim() : `${message.trim()}.`;
+  return /[.!?…]$/.test(message.trim()) ? message.trim() : `${message.trim()}.`;
 }
 
 export async function openAt(file: string, line?: number): Promise<void> {
@@ -20,54 +23,29 @@ export async function openAt(file: string, line?: number): Promise<void> {
   });
 }
 
-/** Shows `error` for the server `info`; `retryWithPort` starts it again with another port. */
-export async function showServerError(
-  ctx: Ctx,
-  info: ServerInfo,
-  error: ServerError,
-  retryWithPort: (port: number) => Promise<unknown>,
-): Promise<void> {
+const WHAT: Partial<Record<ServerError['kind'], string>> = {
+  'config-invalid': 'the config is invalid',
+  'app-import': 'the app could not be imported',
+  'port-in-use': 'the port is taken',
+};
+
+/** Shows `error` for the server `info`. */
+export async function showServerError(ctx: Ctx, info: ServerInfo, error: ServerError): Promise<void> {
   const name = ctx.label(info.id);
   if (error.traceback) ctx.output.channel.appendLine(`[${name}] ${error.traceback}`);
-  const where = error.file
-    ? `${vscode.workspace.asRelativePath(error.file)}${error.line ? `:${error.line}` : ''}`
-    : '';
-  switch (error.kind) {
-    case 'port-in-use': {
-      const usePort = error.suggestedPort ? `Use Port ${error.suggestedPort}` : undefined;
-      const choice = await vscode.window.showErrorMessage(
-        `Server 3 (${name}): ${sentence(error.message)}${usePort ? ` Port ${error.suggestedPort} is free.` : ''}`,
-        ...[usePort, 'Open Config'].filter((x): x is string => !!x),
-      );
-      if (choice === usePort && error.suggestedPort) await retryWithPort(error.suggestedPort);
-      else if (choice === 'Open Config') await openAt(vscode.Uri.parse(info.configUri).fsPath);
-      return;
-    }
-    case 'app-import':
-    case 'config-invalid': {
-      const what = error.kind === 'app-import' ? 'the app could not be imported' : 'the config is invalid';
-      const open = where ? `Open ${where}` : undefined;
-      const choice = await vscode.window.showErrorMessage(
-        `Server 3 (${name}): ${what}: ${error.message}`,
-        ...[open, 'Show Logs'].filter((x): x is string => !!x),
-      );
-      if (choice === open && error.file) await openAt(error.file, error.line);
-      else if (choice === 'Show Logs') ctx.output.show();
-      return;
-    }
-    case 'interpreter-missing':
-    case 'interpreter-too-old':
-      return showInterpreterError(error.message);
-    default: {
-      const choice = await vscode.window.showErrorMessage(
-        `Server 3 (${name}): ${error.message}`,
-        'Show Logs',
-        ...(error.kind === 'crashed' || error.kind === 'stage-died' ? ['Restart'] : []),
-      );
-      if (choice === 'Show Logs') ctx.output.show();
-      else if (choice === 'Restart') await vscode.commands.executeCommand('server3.restart', info.id);
-    }
+  if (error.kind === 'interpreter-missing' || error.kind === 'interpreter-too-old')
+    return showInterpreterError(error.message);
+  const what = WHAT[error.kind];
+  const autoRestart = ctx.config.autoRestart(vscode.Uri.parse(info.configUri));
+  if (what && FIXED_BY_EDITING.has(error.kind) && autoRestart && info.state !== 'running') {
+    if (!ctx.notices.isShowing(info.id, error)) ctx.notices.show(info, error, what);
+    return;
   }
+  const fixes = fixesFor(info, error);
+  const message = `Server 3 (${name}): ${what ? `${what}: ` : ''}${sentence(shortError(error))}`;
+  const choice = await vscode.window.showErrorMessage(message, ...fixes.map((f) => f.title));
+  const fix = fixes.find((f) => f.title === choice);
+  if (fix) await vscode.commands.executeCommand(fix.command, ...(fix.arguments ?? []));
 }
 
 export async function showInterpreterError(message: string): Promise<void> {

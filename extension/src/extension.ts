@@ -1,9 +1,12 @@
 /**
  * Extension entry: activation only. Everything else lives in small files: ctx.ts (shared state and the
- * language client), commands.ts (the command table), statusBar.ts, threadsTree.ts, metricsPanel.ts, ...
+ * language client), commands.ts (the command table), codeLens.ts, contextKeys.ts, statusBar.ts,
+ * threadsTree.ts, metricsPanel.ts, ...
  */
 import * as vscode from 'vscode';
+import { ServerCodeLens } from './codeLens';
 import { registerCommands } from './commands';
+import { ContextKeys, type ContextKeyValues } from './contextKeys';
 import { Ctx } from './ctx';
 import { watchServerStates } from './stateNotifier';
 import { StatusBar } from './statusBar';
@@ -11,21 +14,38 @@ import { ThreadsTree } from './threadsTree';
 
 let ctx: Ctx | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  ctx = new Ctx(context);
+/** What activate() returns: read-only views of state that only the workbench shows, for the host tests. */
+export interface Server3Api {
+  contextKeys(): ContextKeyValues | undefined;
+  /** Servers with a "fix it and save" notice showing. */
+  fixNotices(): string[];
+  statusBarText(): string;
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<Server3Api> {
+  const shared = (ctx = new Ctx(context));
+  const contextKeys = new ContextKeys(shared);
+  const statusBar = new StatusBar(shared);
   context.subscriptions.push(
-    ...registerCommands(ctx),
-    new StatusBar(ctx),
-    new ThreadsTree(ctx),
-    watchServerStates(ctx),
+    ...registerCommands(shared),
+    contextKeys,
+    new ServerCodeLens(shared),
+    statusBar,
+    new ThreadsTree(shared),
+    watchServerStates(shared),
   );
   // The language server gives config diagnostics and completion; a failure to start it is shown, and the
   // commands retry it on their next use.
-  await ctx.client().catch((e: unknown) => {
-    ctx?.output.info(
+  await shared.client().catch((e: unknown) => {
+    shared.output.info(
       `The Server 3 language server did not start: ${e instanceof Error ? e.message : String(e)}`,
     );
   });
+  return {
+    contextKeys: () => contextKeys.values,
+    fixNotices: () => shared.notices.showing(),
+    statusBarText: () => statusBar.text,
+  };
 }
 
 export async function deactivate(): Promise<void> {

@@ -1,12 +1,12 @@
 /**
- * Metrics flow only while someone looks: each consumer (tree view, panel, status bar) reports whether it is
- * visible, and this asks the supervisor for the matching stream (server3/setMetricsSubscription), with
- * intervalMs 0 when nothing is visible. The status bar alone is served at a slower pace (>= 1 s), and only
- * while the window has focus.
+ * Metrics flow only while someone looks: each consumer (tree view, panel, status bar, code lens) reports
+ * whether it is visible, and this asks the supervisor for the matching stream (server3/setMetricsSubscription),
+ * with intervalMs 0 when nothing is visible. The status bar (only while the window has focus) and the code
+ * lens (only while a config editor of a running server is visible) are served at a slower pace (>= 1 s).
  */
 import type { MetricsSubscriptionParams } from '../../server-runtime/src/protocol';
 
-export type MetricsConsumer = 'tree' | 'panel' | 'statusBar';
+export type MetricsConsumer = 'tree' | 'panel' | 'statusBar' | 'codeLens';
 
 export class MetricsSubscription {
   private readonly visible = new Set<MetricsConsumer>();
@@ -34,7 +34,9 @@ export class MetricsSubscription {
   desired(): MetricsSubscriptionParams {
     let intervalMs = 0;
     if (this.visible.has('tree') || this.visible.has('panel')) intervalMs = this.intervalMs();
-    else if (this.visible.has('statusBar')) intervalMs = Math.max(1000, this.intervalMs());
+    // The status bar and the code lens show one rate each: a slow stream is enough.
+    else if (this.visible.has('statusBar') || this.visible.has('codeLens'))
+      intervalMs = Math.max(1000, this.intervalMs());
     const ids = intervalMs > 0 ? this.serverIds : [];
     return { ids, intervalMs: ids.length ? intervalMs : 0 };
   }

@@ -5,6 +5,7 @@
 import * as vscode from 'vscode';
 import type { ServerInfo } from '../../server-runtime/src/protocol';
 import type { Ctx } from './ctx';
+import { shortError } from './errorFixes';
 import { formatCores, formatRate } from './metricsMath';
 
 const ICONS: Record<ServerInfo['state'], string> = {
@@ -41,6 +42,11 @@ export class StatusBar implements vscode.Disposable {
     this.ctx.subscription.setVisible('statusBar', wanted);
   }
 
+  /** The item's text, as shown (the host tests read it through the extension's exports). */
+  get text(): string {
+    return this.item.text;
+  }
+
   render(): void {
     this.updateSubscription();
     const servers = this.ctx.list();
@@ -66,9 +72,12 @@ export class StatusBar implements vscode.Disposable {
           : servers[0].state;
       text = `Server 3: ${running.length}/${servers.length} running${rateText}`;
     }
-    // A failed start leaves the server stopped with an error: show that it needs attention.
+    // A failed start leaves the server stopped with an error: show that it needs attention. A running server
+    // with an error kept the old config (a saved change was refused): say so quietly, no notification.
     const failed = servers.length > 0 && !running.length && servers.some((s) => s.error);
-    this.item.text = `${failed ? '$(warning)' : ICONS[state]} ${text}`;
+    const notRestarted = running.some((s) => s.error);
+    if (notRestarted) text += ' · not restarted';
+    this.item.text = `${failed || notRestarted ? '$(warning)' : ICONS[state]} ${text}`;
     this.item.backgroundColor =
       state === 'crashed' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
     this.item.tooltip = this.tooltip(servers);
@@ -93,7 +102,10 @@ export class StatusBar implements vscode.Disposable {
       }
       if (s.error) {
         md.appendMarkdown('  \n$(warning) ');
-        md.appendText(s.error.message);
+        if (s.state === 'running') md.appendText('Not restarted, the server runs the last valid config: ');
+        md.appendText(shortError(s.error));
+        if (s.state === 'running' && s.error.kind === 'config-invalid')
+          md.appendMarkdown('  \nSave a valid config to restart it.');
       }
       md.appendMarkdown('\n\n');
     }

@@ -4,6 +4,7 @@
  * with config_schema.json.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { before, describe, test } from 'node:test';
@@ -103,11 +104,49 @@ describe('TextMate grammar', () => {
     assert.equal(scopeOf(lines[10], '2.5'), 'constant.numeric');
     assert.equal(scopeOf(lines[11], 'HSOT'), 'invalid.deprecated.key.unknown');
     assert.equal(scopeOf(lines[11], '0.0.0.0'), 'string.unquoted.value');
-    assert.deepEqual(
-      lines[12].flatMap((t) => t.scopes),
-      ['source.server3-config'],
-      'a line that is not KEY=VALUE gets no key or value scope',
+    assert.equal(scopeOf(lines[12], 'not a key value line'), 'invalid.illegal.line.not-key-value');
+  });
+
+  test('the grammar is generated from the current schema (scripts/gen-grammar.mjs)', () => {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'gen-grammar.mjs'), '--check'], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+  });
+
+  test('a line without = is invalid; its trailing comment stays a comment; = anywhere makes it an entry', () => {
+    const [spaced, commented, yaml, indented, glued] = tokenize(
+      'PORT 8000\nPORT 8000  # dev=1\nHOST: 127.0.0.1\n  what#is this\nAPP =x',
     );
+    assert.equal(scopeOf(spaced, 'PORT 8000'), 'invalid.illegal.line.not-key-value');
+    assert.equal(scopeOf(commented, 'PORT 8000'), 'invalid.illegal.line.not-key-value');
+    assert.equal(commentOf(commented), '# dev=1');
+    assert.equal(scopeOf(yaml, 'HOST: 127.0.0.1'), 'invalid.illegal.line.not-key-value');
+    assert.equal(scopeOf(indented, 'what#is this'), 'invalid.illegal.line.not-key-value');
+    assert.equal(scopeOf(glued, 'APP'), KEY);
+  });
+
+  for (const field of FIELDS.filter((f) => f.type === 'enum')) {
+    test(`enum ${field.name}: exactly its schema values are enum constants`, () => {
+      const lines = tokenize(
+        [...field.values!, 'Combined', 'json', field.values![0] + 'x']
+          .map((v) => `${field.name}=${v}`)
+          .join('\n'),
+      );
+      field.values!.forEach((value, i) => assert.equal(scopeOf(lines[i], value), 'constant.language.enum'));
+      const n = field.values!.length;
+      assert.equal(scopeOf(lines[n], 'Combined'), 'string.unquoted.value', 'enum values are case-sensitive');
+      assert.equal(scopeOf(lines[n + 1], 'json'), 'string.unquoted.value');
+      assert.equal(scopeOf(lines[n + 2], field.values![0] + 'x'), 'string.unquoted.value');
+    });
+  }
+
+  test("APP in gunicorn's form: the module, the colon and the callable", () => {
+    const [line, bad] = tokenize('APP=hello.wsgi:app\nAPP=hello.wsgi:create_app()');
+    assert.equal(scopeOf(line, 'hello.wsgi'), 'entity.name.namespace.module');
+    assert.equal(scopeOf(line, ':'), 'punctuation.separator.callable');
+    assert.equal(scopeOf(line, 'app'), 'entity.name.function');
+    assert.equal(scopeOf(bad, 'hello.wsgi:create_app()'), 'string.unquoted.value');
   });
 
   test('hosts: IPv4, IPv6 and hostnames get distinct scopes', () => {

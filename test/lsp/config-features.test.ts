@@ -128,16 +128,34 @@ describe('config language features over LSP', () => {
     assert.equal(text.split('\n')[6], 'METRICS=off');
   });
 
-  test("APP completion lists the workspace's modules that define application", async () => {
+  test("APP completion lists the workspace's modules with a WSGI callable, nearest first", async () => {
     const uri = await open(GOOD.replace('APP=hello.wsgi', 'APP='));
+    const items = await complete(uri, 3, 4);
+    // Top level first; at each level the modules defining `application` (the default) first.
     assert.deepEqual(
-      (await complete(uri, 3, 4)).map((i) => i.label),
-      ['api', 'api.main', 'hello.wsgi'],
+      items.map((i) => [i.label, i.detail]),
+      [
+        ['api', 'application · defines application'],
+        ['flaskapp', 'app · Flask app'],
+        ['hello.wsgi', 'application · WSGI function'],
+        ['api.main', 'application · defines application'],
+      ],
     );
+    assert.equal(items[0].additionalTextEdits, undefined, 'application is the default: no APP_CALLABLE line');
+    // Picking the Flask app sets APP_CALLABLE=app under the APP line.
+    const text = await client.edit(uri, [items[1].textEdit as never, ...items[1].additionalTextEdits!]);
+    assert.equal(text, GOOD.replace('APP=hello.wsgi', 'APP=flaskapp\nAPP_CALLABLE=app'));
+    // With APP_CALLABLE=app, the modules defining app come first at their level; picking hello.wsgi sets it back.
     const flask = await open(GOOD.replace('APP=hello.wsgi', 'APP=') + 'APP_CALLABLE=app\n');
+    const again = await complete(flask, 3, 4);
     assert.deepEqual(
-      (await complete(flask, 3, 4)).map((i) => i.label),
-      ['flaskapp'],
+      again.map((i) => i.label),
+      ['flaskapp', 'api', 'hello.wsgi', 'api.main'],
+    );
+    const hello = again.find((i) => i.label === 'hello.wsgi')!;
+    assert.equal(
+      await client.edit(flask, [hello.textEdit as never, ...hello.additionalTextEdits!]),
+      GOOD + 'APP_CALLABLE=application\n',
     );
   });
 
@@ -183,13 +201,13 @@ describe('config language features over LSP', () => {
     assert.deepEqual(brief(await client.diagnostics(uri)), []);
   });
 
-  test('quick fix: a missing APP is filled in with a workspace wsgi module that defines application', async () => {
+  test('quick fix: a missing APP is filled in with the nearest module that defines application', async () => {
     const uri = await open('HOST=127.0.0.1\n');
     const fix = (await actions(uri, 0, 0)).find((a) => a.title.startsWith('Add the missing required fields'));
     assert.ok(fix);
     assert.equal(
       await apply(uri, fix),
-      'HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=1024\nAPP=hello.wsgi\nDOMAIN=localhost\n',
+      'HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=1024\nAPP=api\nDOMAIN=localhost\n',
     );
     assert.deepEqual(brief(await client.diagnostics(uri)), []);
   });

@@ -12,8 +12,10 @@ import {
   createProtocolConnection,
   type Diagnostic,
   DidChangeTextDocumentNotification,
+  DidChangeWatchedFilesNotification,
   DidOpenTextDocumentNotification,
   ExitNotification,
+  type FileChangeType,
   InitializedNotification,
   InitializeRequest,
   type ProtocolConnection,
@@ -78,7 +80,13 @@ export class LspClient {
       processId: process.pid,
       rootUri: workspaceUri,
       workspaceFolders: [{ uri: workspaceUri, name: 'ws' }],
-      capabilities: { workspace: { didChangeWatchedFiles: { dynamicRegistration: true } } },
+      capabilities: {
+        workspace: {
+          didChangeWatchedFiles: { dynamicRegistration: true },
+          // As VS Code: quick fixes may create files (module-not-found's "create the module").
+          workspaceEdit: { documentChanges: true, resourceOperations: ['create'] },
+        },
+      },
     });
     await client.connection.sendNotification(InitializedNotification.type, {});
     return client;
@@ -108,6 +116,11 @@ export class LspClient {
       contentChanges: ordered.map((e) => ({ range: e.range, text: e.newText })),
     });
     return after;
+  }
+
+  /** Tells the server about file events, as the editor's file watcher does (didChangeWatchedFiles). */
+  async filesChanged(changes: { uri: string; type: FileChangeType }[]): Promise<void> {
+    await this.connection.sendNotification(DidChangeWatchedFilesNotification.type, { changes });
   }
 
   text(uri: string): string {

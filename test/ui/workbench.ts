@@ -154,3 +154,30 @@ export async function outputPanelText(page: Page): Promise<string> {
   const lines = await page.locator('.panel .output-view .view-lines .view-line').allInnerTexts();
   return lines.join('\n').replace(/\u00a0/g, ' ');
 }
+
+/** The titles the command palette offers for `query` right now (closed again afterwards). */
+export async function paletteTitles(page: Page, query: string): Promise<string[]> {
+  const titles = await openPalette(page, query);
+  await page.keyboard.press('Escape');
+  return titles;
+}
+
+/**
+ * A code lens of the visible editor by its exact title without the `$(icon)` (a lens is an `a` in
+ * `.codelens-decoration`; its codicon is an empty span inside, followed by a space and the title).
+ */
+export function codeLens(page: Page, title: string): Locator {
+  const exact = new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`);
+  return page.locator('.monaco-editor .codelens-decoration a').filter({ hasText: exact });
+}
+
+/** The texts of the visible editor's code lenses, in order. */
+export async function codeLensTexts(page: Page): Promise<string[]> {
+  const texts = await page.locator('.monaco-editor .codelens-decoration a').allInnerTexts();
+  return texts.map((t) => t.replace(/\s+/g, ' ').trim());
+}
+
+/** An action of the active editor group's title bar by its label (its command's title). */
+export function editorTitleAction(page: Page, label: string): Locator {
+  return page.locator(`.editor-group-container.active .editor-actions .action-label[aria-label^="${label}"]`);
+}

@@ -48,6 +48,8 @@ const KEYS = [
   'DOMIAN',
   'BACKLOG',
   'THREADS',
+  'TIMEOUT',
+  'MAX',
   'FOO',
   'APP_THRAEDS',
   'X',
@@ -97,6 +99,14 @@ const VALUES = [
   'my-app',
   'common',
   'Combined',
+  'comon',
+  'com',
+  'warn',
+  'DEBUG',
+  'hello.wsgi:app',
+  'hello.wsgi:',
+  'hello:create_app()',
+  ':app',
   'json',
   'debug',
   'on',
@@ -114,7 +124,7 @@ const VALUES = [
   "it's",
   'é',
 ];
-const SEPARATORS = ['=', ' = ', '\t=', '= ', '==', ' '];
+const SEPARATORS = ['=', ' = ', '\t=', '= ', '==', ' ', ': ', ':'];
 const TAILS = ['', '', '', '  # comment', '\t# c', ' ', '#glued'];
 
 function generate(next: () => number): string {

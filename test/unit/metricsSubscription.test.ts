@@ -36,6 +36,21 @@ describe('MetricsSubscription', () => {
     assert.deepEqual(sub.desired(), { ids: ['x'], intervalMs: 200 });
   });
 
+  it('serves the code lens like the status bar: slowly, and alone when nothing else looks', () => {
+    const sub = new MetricsSubscription(
+      () => 200,
+      async () => undefined,
+    );
+    sub.setServers(['x']);
+    sub.setVisible('codeLens', true);
+    assert.deepEqual(sub.desired(), { ids: ['x'], intervalMs: 1000 });
+    sub.setVisible('tree', true);
+    assert.deepEqual(sub.desired(), { ids: ['x'], intervalMs: 200 });
+    sub.setVisible('tree', false);
+    sub.setVisible('codeLens', false);
+    assert.deepEqual(sub.desired(), { ids: [], intervalMs: 0 });
+  });
+
   it('sends again after a failed send (language server was down)', async () => {
     let fail = true;
     const sent: MetricsSubscriptionParams[] = [];

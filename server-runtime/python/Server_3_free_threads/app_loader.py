@@ -1,5 +1,6 @@
-"""Imports the user's WSGI app (APP=module.path, APP_CALLABLE=name) with the working directory on sys.path,
-and turns import failures into one actionable line plus the place in the user's code to jump to."""
+"""Imports the user's WSGI app (APP=module.path, APP_CALLABLE=name, or gunicorn's APP=module.path:name) with
+the working directory on sys.path, and turns import failures into one actionable line plus the place in the
+user's code to jump to."""
 
 from __future__ import annotations
 
@@ -96,20 +97,38 @@ def forget_user_modules() -> None:
                 pass
 
 
+def _search_dirs(config_dir: str | None) -> str:
+    """The folders APP is looked up in, each once (the config's folder is often the working directory)."""
+    cwd = os.getcwd()
+    if config_dir and os.path.realpath(config_dir) != os.path.realpath(cwd):
+        return f"{cwd} or {os.path.abspath(config_dir)}"
+    return cwd
+
+
+def _is_app_module(module_name: str, missing: str | None) -> bool:
+    """Whether the module that is missing is APP itself or one of its packages (`a` or `a.b` of `a.b.c`),
+    rather than something APP's code imports."""
+    return bool(missing) and (module_name == missing or module_name.startswith(missing + "."))
+
+
 def load_app(module_name: str, callable_name: str = "application", config_dir: str | None = None):
+    # gunicorn's form, APP=module:callable, names the callable itself (config.py splits it the same way).
+    module_name, colon, named = module_name.partition(":")
+    if colon and named:
+        callable_name = named
     ensure_cwd_on_path(config_dir)
     importlib.invalidate_caches()
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
-        if error.name and module_name.startswith(error.name):
+        if _is_app_module(module_name, error.name):
+            # The user's APP names no module: one line says where it was looked for. The traceback would
+            # only show importlib's own frames.
+            looked_for = module_name.replace(".", "/") + ".py"
             raise AppImportError(
-                f"cannot import APP={module_name}: no module {error.name!r} under {os.getcwd()}"
-                + (f" or {config_dir}" if config_dir else "")
-                + " "
-                "(APP is a dotted path relative to the working directory, "
-                "e.g. mypkg.wsgi for mypkg/wsgi.py)",
-                _format_exc(),
+                f"cannot import APP={module_name}: no module {error.name} in {_search_dirs(config_dir)} "
+                f"(looked for {looked_for}; APP is a dotted path relative to the folder the server runs in, "
+                "e.g. mypkg.wsgi for mypkg/wsgi.py)"
             ) from None
         file, line = _deepest_user_frame(error)
         raise AppImportError(

@@ -2,7 +2,8 @@
 
     python -m Server_3_free_threads configfile=PATH    (0.2.x form; PATH relative to the cwd or absolute)
     python -m Server_3_free_threads --config PATH [--port N] [--control-fd N]
-    python -m Server_3_free_threads --check-config --config PATH     (print problems; exit 0 if valid, else 2)
+    python -m Server_3_free_threads --check-config PATH     (print problems; exit 0 if valid, else 2;
+                                                             --check-config --config PATH works too)
     python -m Server_3_free_threads --help | --version
 
 Without any config, as 0.2.x did, it serves a built-in test page on 127.0.0.1:8888.
@@ -39,7 +40,12 @@ def build_arg_parser() -> argparse.ArgumentParser:
     parser.add_argument("legacy", nargs="*", metavar="configfile=PATH", help="config file (0.2.x form)")
     parser.add_argument("--config", "-c", metavar="PATH", help="config file (KEY=VALUE lines)")
     parser.add_argument(
-        "--check-config", action="store_true", help="validate the config and exit (0 valid, 2 not)"
+        "--check-config",
+        nargs="?",
+        const=True,
+        default=False,
+        metavar="PATH",
+        help="validate the config (PATH, or the one --config names) and exit (0 valid, 2 not)",
     )
     parser.add_argument("--port", type=int, metavar="N", help="listen on port N instead of the config's PORT")
     parser.add_argument(
@@ -78,8 +84,12 @@ def _parse_common(argv: list[str]) -> SimpleNamespace | None:
             continue
         after_positional = False
         if arg == "--check-config":
-            values["check_config"] = True
-            i += 1
+            # `--check-config PATH` (a user's first guess) or a bare flag beside --config PATH.
+            has_value = i + 1 < len(argv) and not argv[i + 1].startswith("-")
+            if values["check_config"] is not False:
+                return None  # given twice: argparse reports it
+            values["check_config"] = argv[i + 1] if has_value else True
+            i += 2 if has_value else 1
             continue
         dest = _VALUE_OPTIONS.get(arg)
         if dest is None or dest in seen or i + 1 == len(argv) or argv[i + 1].startswith("-"):
@@ -101,6 +111,16 @@ def _settle(args) -> str | None:
     """Merges `configfile=` into args.config and checks --port, for both parsers. Returns the error argparse
     should report, or None (args.config is then set)."""
     config = args.config
+    checked = args.check_config
+    if isinstance(checked, str):  # --check-config PATH: PATH is the config (configfile=PATH works there too)
+        args.check_config = True
+        key, sep, value = checked.partition("=")
+        path = value if sep and key.lower() == "configfile" else checked
+        if not path:
+            return "--check-config needs a config: --check-config PATH"
+        if config and config != path:
+            return "two config files given (--check-config PATH and --config)"
+        config = path
     for item in args.legacy:
         key, sep, value = item.partition("=")
         if not (sep and key.lower() == "configfile" and value):

@@ -84,7 +84,9 @@ class Problem(_Record):
     """One problem in a config file. line is 1-based; columns are 0-based, end exclusive (as in LSP).
 
     code is part of the contract with the language server and the shared vectors (see docs/config.md).
-    suggestion is the key a misspelt key probably meant (used by "did you mean" and the editor's quick fix).
+    suggestion is the text the message's "did you mean" proposes for the span start..end (a misspelt
+    key's known key, `combined` for `Combined`, `PORT=8000` for `PORT 8000`); the editor's quick fix
+    writes it there.
     """
 
     __slots__ = ("line", "start", "end", "severity", "code", "message", "suggestion")
@@ -246,11 +248,18 @@ def parse_lines(text: str) -> tuple[list[Entry], list[Problem]]:
     return entries, problems
 
 
+# `PORT 8000`, `PORT: 8000`, `PORT:8000`: a key and one value with a blank or a colon between them.
+NEAR_ENTRY_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:[ \t]*:[ \t]*|[ \t]+)([^ \t]+)\Z")
+
+
 def _not_key_value(lineno: int, line: str, start: int, end: int, equals: int) -> Problem:
     text = line[start:end]
+    suggestion = None
     if equals < 0:
-        words = text.split(None, 1)
-        hint = f" (did you mean {words[0]}={words[1]}?)" if len(words) == 2 else ""
+        near = NEAR_ENTRY_RE.match(text)
+        # Only a line that reads as one key and one value gets a guess: `what is this` gets none.
+        suggestion = f"{near.group(1)}={near.group(2)}" if near else None
+        hint = f" (did you mean {suggestion}?)" if suggestion else ""
         message = f"expected KEY=VALUE, got '{text}'{hint}: write the key, then =, then the value"
     elif equals == start:
         message = f"expected KEY=VALUE, got '{text}': the key before = is missing"
@@ -258,7 +267,7 @@ def _not_key_value(lineno: int, line: str, start: int, end: int, equals: int) ->
         message = (
             f"expected KEY=VALUE, got '{text}': a key is letters, digits and _ (not starting with a digit)"
         )
-    return Problem(lineno, start, end, "error", "not-key-value", message)
+    return Problem(lineno, start, end, "error", "not-key-value", message, suggestion)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -341,8 +350,16 @@ def _in_range(spec: dict[str, Any], x: float) -> bool:
     return ("min" not in spec or x >= spec["min"]) and ("max" not in spec or x <= spec["max"])
 
 
-def check_value(spec: dict[str, Any], value: str) -> tuple[str, str, str] | None:
-    """(severity, code, message) for a value that is wrong for its field, or None when it is fine."""
+def check_value(spec: dict[str, Any], value: str) -> tuple[str, str, str, str | None] | None:
+    """(severity, code, message, suggestion) for a value that is wrong for its field, or None when it is
+    fine. suggestion is the value the message proposes instead, when it proposes one."""
+    bad = _check_value(spec, value)
+    if bad is None or len(bad) == 4:
+        return bad
+    return (*bad, None)
+
+
+def _check_value(spec: dict[str, Any], value: str) -> tuple | None:
     kind, name = spec["type"], spec["name"]
     if kind in ("integer", "port"):
         must = f"{name} must be {_range_text(spec, 'integer')}, e.g. {_example(spec)}"
@@ -364,11 +381,16 @@ def check_value(spec: dict[str, Any], value: str) -> tuple[str, str, str] | None
     elif kind == "enum":
         if value not in spec["values"]:
             choices = ", ".join(spec["values"])
+            meant = suggest_value(value, spec["values"])
+            if meant is not None:
+                message = f"{name}: '{value}' is not one of {choices}: did you mean {meant}?"
+                return "error", "bad-enum", message, meant
             return "error", "bad-enum", f"{name}: '{value}' is not one of {choices}, e.g. {_example(spec)}"
     elif kind == "host":
         if value.startswith("[") and value.endswith("]") and ipv6_groups(value[1:-1]) is not None:
             bare = value[1:-1]
-            return "error", "bad-host", f"{name}: write the IPv6 address without brackets: {name}={bare}"
+            message = f"{name}: write the IPv6 address without brackets: {name}={bare}"
+            return "error", "bad-host", message, bare
         if not (is_ipv4(value) or ipv6_groups(value) is not None or is_hostname(value)):
             return (
                 "error",
@@ -381,9 +403,10 @@ def check_value(spec: dict[str, Any], value: str) -> tuple[str, str, str] | None
         if not (is_hostname(value) or is_ipv4(value)):
             return "error", "bad-hostname", f"{name}: '{value}' is not a hostname, e.g. {_example(spec)}"
     elif kind == "module":
-        if not MODULE_RE.match(value):
-            hint = _module_hint(value)
-            return "error", "bad-module", f"{name}: '{value}' is not a dotted module path{hint}"
+        if not value_pattern(spec).match(value):
+            hint, suggestion = _module_hint(value, value_pattern(spec))
+            message = f"{name}: '{value}' is not a dotted module path{hint}"
+            return "error", "bad-module", message, suggestion
     elif kind == "identifier":
         if not IDENTIFIER_RE.match(value):
             return "error", "bad-identifier", f"{name}: '{value}' is not a Python name, e.g. {_example(spec)}"
@@ -399,11 +422,37 @@ def _network_warning(name: str, host: str) -> str:
     )
 
 
-def _module_hint(value: str) -> str:
+_PATTERNS: dict[str, re.Pattern] = {}
+
+
+def value_pattern(spec: dict[str, Any]) -> re.Pattern:
+    """The schema's `pattern` of a field (compiled once); a module field without one takes MODULE_RE."""
+    pattern = _PATTERNS.get(spec["name"])
+    if pattern is None:
+        pattern = re.compile(spec["pattern"]) if "pattern" in spec else MODULE_RE
+        _PATTERNS[spec["name"]] = pattern
+    return pattern
+
+
+def _module_hint(value: str, pattern: re.Pattern) -> tuple[str, str | None]:
+    """What to write instead of a bad APP value: (the message's hint, the value it proposes or None)."""
+    module, colon, callable_name = value.partition(":")
     if value.endswith(".py") or "/" in value or "\\" in value:
         dotted = re.sub(r"\.py\Z", "", value).replace("\\", "/").strip("/").replace("/", ".")
-        return f": write it with dots and without .py, e.g. APP={dotted}"
-    return ", e.g. APP=mypkg.wsgi (for mypkg/wsgi.py)"
+        suggestion = dotted if pattern.match(dotted) else None
+        return f": write it with dots and without .py, e.g. APP={dotted}", suggestion
+    if colon and MODULE_RE.match(module):
+        if callable_name == "":
+            hint = f": write the callable's name after the colon (APP={module}:app) or drop the colon"
+            return hint, module
+        if callable_name.endswith(")"):
+            return (
+                ": a factory call is not supported; make the app a module-level name "
+                f"(app = {callable_name} in {module}) and write APP={module}:app",
+                None,
+            )
+        return ": after the colon comes one Python name, the WSGI callable (APP=mypkg.wsgi:app)", None
+    return ", e.g. APP=mypkg.wsgi (for mypkg/wsgi.py) or APP=mypkg.wsgi:app", None
 
 
 def split_address(value: str) -> tuple[str, str] | None:
@@ -488,10 +537,27 @@ def suggest_key(key: str) -> str | None:
         if distance <= limit and distance < best_distance:
             best, best_distance = name, distance
     if best is None:
-        for name in FIELDS:
-            if name.endswith("_" + upper) or name.startswith(upper + "_"):
-                return name
+        # THREADS -> APP_THREADS; but TIMEOUT (four *_TIMEOUT keys) is too far a guess to offer one.
+        affixed = [n for n in FIELDS if n.endswith("_" + upper) or n.startswith(upper + "_")]
+        if len(affixed) == 1:
+            return affixed[0]
     return best
+
+
+def suggest_value(value: str, choices: list[str]) -> str | None:
+    """The choice a wrong enum value most likely meant: the same word in another case (`Combined`), the one
+    choice it starts (`warn` -> warning, from 3 letters), or the one choice a letter away (`comon`, from 4
+    letters); None for a far miss. Same rule as the language server's suggestValue."""
+    lower = value.lower()
+    for choice in choices:
+        if choice.lower() == lower:
+            return choice
+    if len(lower) >= 3:
+        started = [c for c in choices if c.startswith(lower)]
+        if len(started) == 1:
+            return started[0]
+    close = [c for c in choices if len(c) >= 4 and edit_distance(lower, c) <= 1]
+    return close[0] if len(close) == 1 else None
 
 
 def _key_problem(entry: Entry) -> Problem | None:
@@ -525,6 +591,24 @@ def _duplicate_problems(entries: list[Entry]) -> list[Problem]:
         for e in entries
         if last[e.key] is not e
     ]
+
+
+def _callable_problems(entries: list[Entry], values: dict[str, Any]) -> list[Problem]:
+    """APP=module:callable (gunicorn's form) names the callable itself: the settings get it, and an
+    APP_CALLABLE line beside it has no effect (a warning on that line, the last one when it repeats)."""
+    module, colon, callable_name = values["app"].partition(":")
+    if not colon:
+        return []
+    values["app"], values["app_callable"] = module, callable_name
+    named = [e for e in entries if e.key == "APP_CALLABLE" and IDENTIFIER_RE.match(e.value)]
+    if not named:
+        return []
+    line = named[-1]
+    message = (
+        f"APP_CALLABLE has no effect: APP={module}:{callable_name} names the callable after the colon; "
+        "remove this line"
+    )
+    return [Problem(line.line, line.key_start, line.value_end, "warning", "overridden-callable", message)]
 
 
 def _missing_problems(entries: list[Entry]) -> list[Problem]:
@@ -583,17 +667,17 @@ def _file_system_problems(entries: list[Entry], base_dir: str) -> list[Problem]:
     problems: list[Problem] = []
     effective = {e.key: e for e in entries}
     app = effective.get("APP")
-    if app and MODULE_RE.match(app.value):
-        callable_name = "application"
+    if app and value_pattern(FIELDS["APP"]).match(app.value):
+        module, colon, callable_name = app.value.partition(":")
         named = effective.get("APP_CALLABLE")
-        if named and IDENTIFIER_RE.match(named.value):
-            callable_name = named.value
-        span = (app.line, app.value_start, app.value_end)
-        path = module_file(base_dir, app.value)
+        if not colon:
+            callable_name = named.value if named and IDENTIFIER_RE.match(named.value) else "application"
+        span = (app.line, app.value_start, app.value_start + len(module))
+        path = module_file(base_dir, module)
         if path is None:
-            file_hint = app.value.replace(".", "/") + ".py"
+            file_hint = module.replace(".", "/") + ".py"
             message = (
-                f"APP: module {app.value} not found in {base_dir} (looked for {file_hint}); "
+                f"APP: module {module} not found in {base_dir} (looked for {file_hint}); "
                 f"the server imports it from the folder it runs in"
             )
             problems.append(Problem(*span, "warning", "module-not-found", message))
@@ -604,11 +688,14 @@ def _file_system_problems(entries: list[Entry], base_dir: str) -> list[Problem]:
             except OSError:
                 source = None
             if source is not None and not defines_name(source, callable_name):
+                other = "name another one after the colon" if colon else "set APP_CALLABLE"
                 message = (
                     f"APP: {os.path.basename(path)} does not define `{callable_name}` at top level; "
-                    f"define the WSGI callable there or set APP_CALLABLE"
+                    f"define the WSGI callable there or {other}"
                 )
-                problems.append(Problem(*span, "warning", "no-application", message))
+                # In APP=module:callable the callable is what is wrong: underline it.
+                where = (app.line, app.value_end - len(callable_name), app.value_end) if colon else span
+                problems.append(Problem(*where, "warning", "no-application", message))
     backlog = effective.get("SOCKET_BACKLOG")
     somaxconn = read_somaxconn()
     if backlog and somaxconn and INTEGER_RE.match(backlog.value) and int(backlog.value) > somaxconn:
@@ -645,11 +732,13 @@ def parse_config_text(text: str, base_dir: Path | str | None = None) -> tuple[Se
             continue
         bad = check_value(spec, entry.value)
         if bad:
-            severity, code, message = bad
-            problems.append(Problem(entry.line, entry.value_start, entry.value_end, severity, code, message))
+            severity, code, message, suggestion = bad
+            span = (entry.line, entry.value_start, entry.value_end)
+            problems.append(Problem(*span, severity, code, message, suggestion))
             if severity == "error":
                 continue
         values[entry.key.lower()] = convert(spec, entry.value)  # later lines win
+    problems += _callable_problems(entries, values)
     problems += _duplicate_problems([e for e in entries if e.key in FIELDS])
     problems += _missing_problems(entries)
     if base_dir is not None:
@@ -667,13 +756,31 @@ def path_text(path: str | Path) -> str:
     return root + "/".join(part for part in text.split("/") if part and part != ".") or "."
 
 
+def decode_config(data: bytes, path: str | None = None) -> str:
+    """The text of a config file: UTF-8, a leading BOM (written by some editors) dropped. Bytes that are not
+    UTF-8 raise ConfigError with one not-utf8 problem naming the line and column of the first of them."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line_start = data.rfind(b"\n", 0, error.start) + 1
+        line = data.count(b"\n", 0, error.start) + 1
+        column = len(data[line_start : error.start].decode("utf-8"))  # characters before the bad byte
+        message = (
+            f"not UTF-8 text: byte 0x{data[error.start]:02x} at column {column + 1} of this line; "
+            "save the file as UTF-8 (in VS Code: click the encoding in the status bar, Save with Encoding)"
+        )
+        problem = Problem(line, column, column + 1, "error", "not-utf8", message)
+        raise ConfigError([problem], path) from None
+
+
 def load_config(path: str | Path) -> Settings:
     """Reads, validates and converts a config file; raises ConfigError listing every error (not warnings)."""
     from pathlib import Path  # only on reload and in tests: not worth keeping pathlib in memory
 
     path = Path(path)
-    # utf-8-sig: a BOM written by some editors is not part of the first key.
-    text = path.read_text(encoding="utf-8-sig")
+    text = decode_config(path.read_bytes(), str(path))
     settings, problems = parse_config_text(text, base_dir=path.resolve().parent)
     errors = [p for p in problems if p.severity == "error"]
     if errors:

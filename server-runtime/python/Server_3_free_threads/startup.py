@@ -6,13 +6,17 @@ from __future__ import annotations
 import os
 
 from . import app_loader, systemd
-from .config import parse_config_text, path_text
+from .config import ConfigError, decode_config, parse_config_text, path_text
 from .logs import LOG, setup_logging
 from .server import AddressInUse, Server, bind_listener
 
 TEST_MODE_CONFIG = (
     "HOST=127.0.0.1\nPORT=8888\nSOCKET_BACKLOG=200\nAPP=Server_3_free_threads.testpage\nDOMAIN=localhost\n"
 )
+
+
+# The file checks of APP that the app import answers for itself at startup.
+APP_FILE_CODES = ("module-not-found", "no-application")
 
 
 class StartupError(Exception):
@@ -54,8 +58,12 @@ def read_settings(config: str | None, check_only: bool):
     if not path.startswith("/"):
         path = path_text(os.path.join(os.getcwd(), path))
     try:
-        with open(path, encoding="utf-8") as file:
-            text = file.read()
+        with open(path, "rb") as file:
+            text = decode_config(file.read(), path)
+    except ConfigError as error:  # not UTF-8: the line and column of the first bad byte
+        problem = error.problems[0]
+        lines = [problem.format(path)]
+        raise StartupError(2, "config-invalid", lines, file=path, line=problem.line) from None
     except FileNotFoundError:
         raise StartupError(
             2,
@@ -63,7 +71,7 @@ def read_settings(config: str | None, check_only: bool):
             [f"{path}: config file not found (give configfile=PATH relative to {os.getcwd()} or absolute)"],
             file=str(path),
         ) from None
-    except (OSError, UnicodeDecodeError) as error:
+    except OSError as error:
         raise StartupError(
             2, "config-invalid", [f"{path}: cannot read the config file: {error}"], file=str(path)
         ) from None
@@ -75,7 +83,7 @@ def read_settings(config: str | None, check_only: bool):
 def run(args, control) -> int:
     if args.check_config and args.config is None:
         raise StartupError(
-            2, "config-invalid", ["--check-config needs a config: --config PATH or configfile=PATH"]
+            2, "config-invalid", ["--check-config needs a config: --check-config PATH (or --config PATH)"]
         )
     settings, config_path, problems = read_settings(args.config, args.check_config)
     errors = [p for p in problems if p.severity == "error"]
@@ -86,7 +94,9 @@ def run(args, control) -> int:
             print(f"{config_path}: OK", flush=True)
         return 2 if errors else 0
     for problem in problems:
-        if problem.severity != "error":
+        # Whether APP's module exists and defines its callable, the import below tells for sure, with one
+        # message of its own: the same warning before it would say it twice.
+        if problem.severity != "error" and problem.code not in APP_FILE_CODES:
             LOG.warning("%s", problem.format(config_path))
     if errors:
         first = errors[0]

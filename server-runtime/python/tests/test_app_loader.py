@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.client
 import textwrap
 
+import pytest
 from conftest import RunningServer, serve_config
 
 APP_SOURCE = textwrap.dedent(
@@ -55,3 +56,26 @@ def test_working_directory_wins_over_the_config_folder(tmp_path):
         assert _get(server) == (200, b"cwd same_name")
     finally:
         server.kill()
+
+
+def test_gunicorn_form_names_the_callable_and_wins_over_app_callable(tmp_path):
+    (tmp_path / "flaskish.py").write_text(APP_SOURCE.replace("def application", "def app"))
+    config = tmp_path / ".config_server"
+    config.write_text(_config("flaskish:app") + "APP_CALLABLE=application\n")
+    server = serve_config(config, tmp_path, tmp_path / "logs")
+    try:
+        assert _get(server) == (200, b"from flaskish")
+    finally:
+        server.kill()
+
+
+def test_load_app_splits_module_and_callable(tmp_path, monkeypatch):
+    from Server_3_free_threads import app_loader
+
+    (tmp_path / "split_here.py").write_text("def app(environ, start_response):\n    return []\n")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert app_loader.load_app("split_here:app").__name__ == "app"
+    # An empty name after the colon (refused by the config's validation) keeps the given callable.
+    with pytest.raises(app_loader.AppImportError, match="has no callable 'application'"):
+        app_loader.load_app("split_here:", "application")

@@ -252,3 +252,126 @@ def test_start_server_helper_uses_the_given_workdir(tmp_path):
         assert server.request("GET", "/")[2] == b"testserver.local"
     finally:
         server.kill()
+
+
+GOOD_CONFIG = "HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=10\nAPP=x.wsgi\nDOMAIN=localhost\n"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--check-config", "good.config"],  # a user's first guess
+        ["--check-config", "configfile=good.config"],
+        ["--check-config", "--config", "good.config"],
+        ["--config", "good.config", "--check-config"],
+        ["--check-config=good.config"],
+    ],
+)
+def test_check_config_takes_the_path_in_every_form(tmp_path, argv):
+    (tmp_path / "good.config").write_text(GOOD_CONFIG)
+    result = run_cli(argv, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == f"{tmp_path}/good.config: OK"
+
+
+def test_check_config_with_a_path_reports_the_problems_of_that_file(tmp_path):
+    (tmp_path / "bad.config").write_text("HOST=127.0.0.1\nPORT=x\n")
+    result = run_cli(["--check-config", "bad.config"], tmp_path)
+    assert result.returncode == 2
+    assert f"{tmp_path}/bad.config:2: error: PORT: 'x' is not an integer" in result.stdout
+
+
+def test_check_config_refuses_two_different_configs(tmp_path):
+    result = run_cli(["--check-config", "a.config", "--config", "b.config"], tmp_path)
+    assert result.returncode == 2
+    assert "two config files given (--check-config PATH and --config)" in result.stderr
+    same = run_cli(["--check-config", "a.config", "--config", "a.config"], tmp_path)
+    assert "config file not found" in same.stderr  # the same file twice is one config
+
+
+def test_check_config_without_a_config_says_how_to_give_one(tmp_path):
+    for argv in (["--check-config"], ["--check-config", "configfile="]):
+        result = run_cli(argv, tmp_path)
+        assert result.returncode == 2
+        assert "--check-config needs a config: --check-config PATH" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("check", [True, False])
+def test_invalid_utf8_names_the_line_and_column(tmp_path, check):
+    # "é" (2 bytes) before the bad byte: the column counts characters, not bytes.
+    (tmp_path / "latin1.config").write_bytes(b"\xef\xbb\xbfHOST=127.0.0.1\nDOMAIN=caf\xc3\xa9\xff\n")
+    argv = ["--check-config", "latin1.config"] if check else ["configfile=latin1.config"]
+    result = run_cli(argv, tmp_path)
+    assert result.returncode == 2
+    expected = (
+        f"{tmp_path}/latin1.config:2: error: not UTF-8 text: byte 0xff at column 12 of this line; "
+        "save the file as UTF-8"
+    )
+    assert expected in result.stdout + result.stderr
+    assert "codec" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_missing_app_module_is_one_line_without_traceback(tmp_path):
+    (tmp_path / "site").mkdir()
+    (tmp_path / "site" / "app.config").write_text(GOOD_CONFIG.replace("x.wsgi", "nosuch.wsgi"))
+    result = run_cli(["--config", "site/app.config", "--port", "0"], tmp_path)
+    assert result.returncode == 3
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert lines == [
+        f"cannot import APP=nosuch.wsgi: no module nosuch in {tmp_path} or {tmp_path}/site "
+        "(looked for nosuch/wsgi.py; APP is a dotted path relative to the folder the server runs in, "
+        "e.g. mypkg.wsgi for mypkg/wsgi.py)"
+    ]
+
+
+def test_a_missing_app_module_names_its_folder_once(tmp_path):
+    (tmp_path / "app.config").write_text(GOOD_CONFIG.replace("x.wsgi", "nosuch"))
+    result = run_cli(["--config", "app.config", "--port", "0"], tmp_path)
+    assert result.returncode == 3
+    assert result.stderr.count(str(tmp_path)) == 1, result.stderr
+    assert "no module nosuch in " in result.stderr
+
+
+def test_a_module_missing_inside_the_app_keeps_its_traceback(tmp_path):
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "__init__.py").write_text("")
+    (tmp_path / "mine" / "wsgi.py").write_text("import mine_helpers_that_do_not_exist\n")
+    (tmp_path / "app.config").write_text(GOOD_CONFIG.replace("x.wsgi", "mine.wsgi"))
+    result = run_cli(["--config", "app.config", "--port", "0"], tmp_path)
+    assert result.returncode == 3
+    assert "importing APP=mine.wsgi failed: No module named 'mine_helpers_that_do_not_exist'" in result.stderr
+    assert 'mine/wsgi.py", line 1' in result.stderr  # the user's line, to jump to
+
+
+@pytest.mark.parametrize(
+    ("argv", "config"),
+    [
+        (["--check-config", "a.config"], "a.config"),
+        (["--check-config", "--config", "a.config"], "a.config"),
+        (["--config", "a.config", "--check-config"], "a.config"),
+        (["--check-config", "configfile=a.config"], "a.config"),
+        (["--check-config", "odd=name.config"], "odd=name.config"),  # only configfile= is the 0.2.x form
+    ],
+)
+def test_check_config_command_lines_parse_without_argparse(argv, config):
+    code = (
+        "import sys\n"
+        "from Server_3_free_threads import cli\n"
+        f"args = cli.parse_args({argv!r})\n"
+        "print(args.config, args.check_config, 'argparse' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=server_env(), capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split() == [config, "True", "False"]
+
+
+def test_an_unexpected_error_without_control_channel_exits_1(monkeypatch, capsys):
+    from Server_3_free_threads import cli, startup
+
+    def fail(args, control):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(startup, "run", fail)
+    assert cli.main(["--config", "x.config"]) == cli.EXIT_OTHER
+    assert "unexpected error: boom" in capsys.readouterr().err

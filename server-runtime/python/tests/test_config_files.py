@@ -161,3 +161,66 @@ def test_problems_compare_by_their_fields():
     assert one == Problem(1, 0, 4, "error", "bad-integer", "PORT: 'x' is not an integer")
     assert one != Problem(2, 0, 4, "error", "bad-integer", "PORT: 'x' is not an integer")
     assert hash(one) == hash(Problem(1, 0, 4, "error", "bad-integer", "PORT: 'x' is not an integer"))
+
+
+def test_gunicorn_form_checks_the_module_and_the_callable_after_the_colon(tmp_path):
+    text = OLD_EXAMPLE.replace("APP=messager.wsgi", "APP=messager.wsgi:app")
+    _, problems = parse_config_text(text, base_dir=tmp_path)
+    assert codes(problems) == [(4, "module-not-found", "warning")]
+    assert (problems[0].start, problems[0].end) == (4, 17)  # the module part only
+    write_app(tmp_path, "messager/wsgi.py", "application = make()\n")
+    _, problems = parse_config_text(text, base_dir=tmp_path)
+    assert codes(problems) == [(4, "no-application", "warning")]
+    assert (problems[0].start, problems[0].end) == (18, 21)  # the callable after the colon
+    assert "define the WSGI callable there or name another one after the colon" in problems[0].message
+    write_app(tmp_path, "messager/wsgi.py", "app = Flask(__name__)\n")
+    assert parse_config_text(text, base_dir=tmp_path)[1] == []
+
+
+def test_gunicorn_form_fills_app_and_app_callable(tmp_path):
+    text = OLD_EXAMPLE.replace("messager.wsgi", "site.wsgi:api") + "APP_CALLABLE=x\n"
+    settings, _ = parse_config_text(text)
+    assert (settings.app, settings.app_callable) == ("site.wsgi", "api")
+    settings, _ = parse_config_text(OLD_EXAMPLE + "APP_CALLABLE=x\n")
+    assert (settings.app, settings.app_callable) == ("messager.wsgi", "x")
+
+
+def test_load_config_names_the_place_of_bytes_that_are_not_utf8(tmp_path):
+    path = tmp_path / "c.config"
+    path.write_bytes(OLD_EXAMPLE.encode() + b"ACCESS_LOG=\xe9\n")
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    (problem,) = raised.value.problems
+    assert (problem.line, problem.start, problem.end, problem.code) == (6, 11, 12, "not-utf8")
+    assert str(raised.value).startswith(f"{path}:6: error: not UTF-8 text: byte 0xe9 at column 12")
+
+
+@pytest.mark.parametrize(
+    ("data", "line", "column"),
+    [
+        (b"\xff", 1, 0),
+        (b"A=1\n\xe2\x82", 2, 0),  # cut short at the end
+        (b"A=\xe2\x82A\n", 1, 2),  # a bad continuation byte
+        (b"\xef\xbb\xbfA=\xc3\xa9\xc0\x80", 1, 3),  # after a BOM and a 2-byte character; an overlong form
+        (b"\n\xff", 2, 0),  # right after a line end at the very start
+    ],
+)
+def test_decode_config_points_at_the_first_bad_byte(data, line, column):
+    with pytest.raises(ConfigError) as raised:
+        config.decode_config(data)
+    (problem,) = raised.value.problems
+    assert (problem.line, problem.start, problem.end) == (line, column, column + 1)
+
+
+def test_decode_config_drops_a_bom():
+    assert config.decode_config(b"\xef\xbb\xbfHOST=a\n") == "HOST=a\n"
+    assert config.decode_config("DOMAIN=café".encode()) == "DOMAIN=café"
+
+
+def test_suggest_value_rules():
+    # The same word in another case, even where a start or a near spelling would be ambiguous.
+    assert config.suggest_value("ON", ["on", "once"]) == "on"
+    assert config.suggest_value("onc", ["on", "once"]) == "once"  # the one choice it starts
+    assert config.suggest_value("oncx", ["on", "once"]) == "once"  # one letter off a 4-letter choice
+    assert config.suggest_value("ox", ["on", "once"]) is None  # too short for either rule
+    assert config.suggest_value("abcd", ["abce", "abcf"]) is None  # two choices as near: no guess

@@ -7,7 +7,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntryLine } from './parse';
 import type { Problem } from './problem';
-import { IDENTIFIER_RE, MODULE_RE } from './values';
+import { FIELD_BY_NAME } from './schema';
+import { IDENTIFIER_RE, valuePattern } from './values';
+import { definitionIndex } from './wsgiCallables';
 
 export interface FileCheckOptions {
   /** Folder of the config file: APP is imported relative to it. */
@@ -51,24 +53,27 @@ export function moduleFile(dir: string, module: string): string | undefined {
   return [base + '.py', join(base, '__init__.py')].find(isFile);
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * What APP points at: its module, and the callable (after APP's colon, else APP_CALLABLE when it is a Python
+ * name, else `application`), as the runtime resolves them.
+ */
+export function appTarget(
+  appValue: string,
+  appCallable?: string,
+): { module: string; callable: string; colon: boolean } {
+  const colon = appValue.indexOf(':');
+  if (colon >= 0)
+    return { module: appValue.slice(0, colon), callable: appValue.slice(colon + 1), colon: true };
+  const callable = appCallable !== undefined && IDENTIFIER_RE.test(appCallable) ? appCallable : 'application';
+  return { module: appValue, callable, colon: false };
 }
 
 /**
- * Whether a module's source defines `name` at top level (assignment, def, class or import).
- * A textual check, on purpose: importing the user's module would run its code.
+ * Whether a module's source defines `name` at top level (assignment, def, class or import), as
+ * defines_name() in config.py. A textual check, on purpose: importing the user's module would run its code.
  */
 export function definesName(source: string, name: string): boolean {
-  const n = escapeRegExp(name);
-  const patterns = [
-    `^(?:async\\s+)?def\\s+${n}\\b`,
-    `^class\\s+${n}\\b`,
-    `^(?:[A-Za-z_][A-Za-z0-9_]*\\s*=\\s*)*${n}\\s*(?::[^=\\n]*)?=(?!=)`,
-    `^from\\s+\\S+\\s+import\\s+.*\\b${n}\\b`,
-    `^import\\s+.*\\bas\\s+${n}\\b`,
-  ];
-  return patterns.some((p) => new RegExp(p, 'm').test(source));
+  return definitionIndex(source, name) >= 0;
 }
 
 export function fileSystemProblems(entries: EntryLine[], options: FileCheckOptions): Problem[] {
@@ -78,18 +83,22 @@ export function fileSystemProblems(entries: EntryLine[], options: FileCheckOptio
   const dirs = [options.configDir, options.workspaceDir].filter(
     (d, i, all): d is string => !!d && all.indexOf(d) === i,
   );
-  if (app && dirs.length && MODULE_RE.test(app.value)) {
-    const named = effective.get('APP_CALLABLE');
-    const callable = named && IDENTIFIER_RE.test(named.value) ? named.value : 'application';
-    const span = { line: app.line, start: app.valueStart, end: app.valueEnd, severity: 'warning' as const };
-    const file = dirs.map((d) => moduleFile(d, app.value)).find((f) => f !== undefined);
+  if (app && dirs.length && valuePattern(FIELD_BY_NAME.get('APP')!).test(app.value)) {
+    const { module, callable, colon } = appTarget(app.value, effective.get('APP_CALLABLE')?.value);
+    const span = {
+      line: app.line,
+      start: app.valueStart,
+      end: app.valueStart + module.length,
+      severity: 'warning' as const,
+    };
+    const file = dirs.map((d) => moduleFile(d, module)).find((f) => f !== undefined);
     if (!file) {
-      const fileHint = app.value.replace(/\./g, '/') + '.py';
+      const fileHint = module.replace(/\./g, '/') + '.py';
       problems.push({
         ...span,
         code: 'module-not-found',
         message:
-          `APP: module ${app.value} not found in ${dirs.join(' or ')} (looked for ${fileHint}); ` +
+          `APP: module ${module} not found in ${dirs.join(' or ')} (looked for ${fileHint}); ` +
           `the server imports it from the folder it runs in`,
       });
     } else {
@@ -101,12 +110,15 @@ export function fileSystemProblems(entries: EntryLine[], options: FileCheckOptio
       }
       if (source !== undefined && !definesName(source, callable)) {
         const base = file.split(/[\\/]/).pop();
+        const other = colon ? 'name another one after the colon' : 'set APP_CALLABLE';
+        // In APP=module:callable the callable is what is wrong: underline it.
+        const where = colon ? { ...span, start: app.valueEnd - callable.length, end: app.valueEnd } : span;
         problems.push({
-          ...span,
+          ...where,
           code: 'no-application',
           message:
             `APP: ${base} does not define \`${callable}\` at top level; ` +
-            `define the WSGI callable there or set APP_CALLABLE`,
+            `define the WSGI callable there or ${other}`,
         });
       }
     }

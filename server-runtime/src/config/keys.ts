@@ -48,8 +48,26 @@ function computeSuggestion(key: string): string | undefined {
     }
   }
   if (best === undefined) {
-    for (const { name } of FIELDS)
-      if (name.endsWith('_' + upper) || name.startsWith(upper + '_')) return name;
+    // THREADS -> APP_THREADS; but TIMEOUT (four *_TIMEOUT keys) is too far a guess to offer one.
+    const affixed = FIELDS.filter((f) => f.name.endsWith('_' + upper) || f.name.startsWith(upper + '_'));
+    if (affixed.length === 1) return affixed[0].name;
   }
   return best;
+}
+
+/**
+ * The choice a wrong enum value most likely meant: the same word in another case (`Combined`), the one choice
+ * it starts (`warn` -> warning, from 3 letters), or the one choice a letter away (`comon`, from 4 letters);
+ * undefined for a far miss. Same rule as suggest_value() in config.py.
+ */
+export function suggestValue(value: string, choices: readonly string[]): string | undefined {
+  const lower = value.toLowerCase();
+  const sameWord = choices.find((c) => c.toLowerCase() === lower);
+  if (sameWord !== undefined) return sameWord;
+  if (lower.length >= 3) {
+    const started = choices.filter((c) => c.startsWith(lower));
+    if (started.length === 1) return started[0];
+  }
+  const close = choices.filter((c) => c.length >= 4 && editDistance(lower, c) <= 1);
+  return close.length === 1 ? close[0] : undefined;
 }

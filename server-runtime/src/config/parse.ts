@@ -54,6 +54,8 @@ export interface ParsedConfig {
 }
 
 const KEY_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** `PORT 8000`, `PORT: 8000`, `PORT:8000`: a key and one value with a blank or a colon between them. */
+const NEAR_ENTRY_RE = /^([A-Za-z_][A-Za-z0-9_]*)(?:[ \t]*:[ \t]*|[ \t]+)([^ \t]+)$/;
 
 export function isBlank(ch: string): boolean {
   return ch === ' ' || ch === '\t';
@@ -122,14 +124,17 @@ export function parseConfig(text: string): ParsedConfig {
 function notKeyValue(n: number, line: string, start: number, end: number, equals: number): Problem {
   const text = line.slice(start, end);
   let message: string;
+  let suggestion: string | undefined;
   if (equals < 0) {
-    const m = /^(\S+)[ \t]+(.+)$/.exec(text);
-    const hint = m ? ` (did you mean ${m[1]}=${m[2]}?)` : '';
+    // Only a line that reads as one key and one value gets a guess: `what is this` gets none.
+    const near = NEAR_ENTRY_RE.exec(text);
+    suggestion = near ? `${near[1]}=${near[2]}` : undefined;
+    const hint = suggestion ? ` (did you mean ${suggestion}?)` : '';
     message = `expected KEY=VALUE, got '${text}'${hint}: write the key, then =, then the value`;
   } else if (equals === start) {
     message = `expected KEY=VALUE, got '${text}': the key before = is missing`;
   } else {
     message = `expected KEY=VALUE, got '${text}': a key is letters, digits and _ (not starting with a digit)`;
   }
-  return { line: n, start, end, severity: 'error', code: 'not-key-value', message };
+  return { line: n, start, end, severity: 'error', code: 'not-key-value', message, suggestion };
 }

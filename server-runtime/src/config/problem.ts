@@ -13,9 +13,17 @@ export interface Problem {
   severity: Severity;
   code: string;
   message: string;
-  /** For unknown-key / wrong-case-key: the known key it most likely meant. */
+  /**
+   * The text the message's "did you mean" proposes for the span start..end: a misspelt key's known key,
+   * `combined` for `Combined`, `PORT=8000` for `PORT 8000`. The quick fix writes it there.
+   */
   suggestion?: string;
+  /** Another place the message talks about (the line a duplicate loses to); the editor links to it. */
+  related?: { line: number; start: number; end: number; message: string };
 }
+
+/** Problems whose line does nothing: the editor fades it (a duplicate, an overridden APP_CALLABLE). */
+export const NO_EFFECT_CODES: ReadonlySet<string> = new Set(['duplicate-key', 'overridden-callable']);
 
 /** `path:LINE: error: message`, the same one-line form the Python runtime prints. */
 export function formatProblem(problem: Problem, path?: string): string {

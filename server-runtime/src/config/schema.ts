@@ -26,6 +26,8 @@ export interface FieldSpec {
   min?: number;
   max?: number;
   values?: string[];
+  /** The syntax of the value (APP's `module` or `module:callable`); both validators test it. */
+  pattern?: string;
 }
 
 export const FIELDS: readonly FieldSpec[] = schemaJson.fields as FieldSpec[];

@@ -8,7 +8,7 @@ import { suggestKey } from './keys';
 import { type EntryLine, type ParsedConfig, parseConfig } from './parse';
 import { compareProblems, type Problem } from './problem';
 import { exampleLine, FIELD_BY_NAME, REQUIRED_FIELDS } from './schema';
-import { checkValue } from './values';
+import { checkValue, IDENTIFIER_RE, valuePattern } from './values';
 
 export interface ValidateOptions extends FileCheckOptions {
   /** Run the file-system checks (module exists, callable defined, somaxconn). Default: when configDir is set. */
@@ -50,7 +50,7 @@ export function validate(text: string, options: ValidateOptions = {}): Validatio
     const bad = checkValue(spec, entry.value);
     if (bad) problems.push({ line: entry.line, start: entry.valueStart, end: entry.valueEnd, ...bad });
   }
-  problems.push(...duplicateProblems(known), ...missingProblems(known));
+  problems.push(...callableProblems(known), ...duplicateProblems(known), ...missingProblems(known));
   const fileSystem = options.fileSystem ?? options.configDir !== undefined;
   if (fileSystem) problems.push(...fileSystemProblems(known, options));
   return { parsed, problems: problems.sort(compareProblems) };
@@ -79,19 +79,53 @@ function checkKey(entry: EntryLine): Problem | undefined {
   };
 }
 
+/**
+ * APP=module:callable (gunicorn's form) names the callable itself: an APP_CALLABLE line beside it has no
+ * effect (a warning on that line, the last one when it repeats). Only for a valid APP: the effective one.
+ */
+function callableProblems(entries: EntryLine[]): Problem[] {
+  const app = entries
+    .filter((e) => e.key === 'APP' && valuePattern(FIELD_BY_NAME.get('APP')!).test(e.value))
+    .pop();
+  const colon = app ? app.value.indexOf(':') : -1;
+  const named = entries.filter((e) => e.key === 'APP_CALLABLE' && IDENTIFIER_RE.test(e.value)).pop();
+  if (!app || colon < 0 || !named) return [];
+  return [
+    {
+      line: named.line,
+      start: named.keyStart,
+      end: named.valueEnd,
+      severity: 'warning',
+      code: 'overridden-callable',
+      message:
+        `APP_CALLABLE has no effect: APP=${app.value.slice(0, colon)}:${app.value.slice(colon + 1)} ` +
+        'names the callable after the colon; remove this line',
+    },
+  ];
+}
+
 /** Every occurrence of a key but the last one: the last value wins (as in the 0.2 parser). */
 function duplicateProblems(entries: EntryLine[]): Problem[] {
   const last = new Map(entries.map((e) => [e.key, e]));
   return entries
     .filter((e) => last.get(e.key) !== e)
-    .map((e) => ({
-      line: e.line,
-      start: e.keyStart,
-      end: e.keyEnd,
-      severity: 'warning',
-      code: 'duplicate-key',
-      message: `${e.key} is set again on line ${last.get(e.key)!.line + 1}, which wins: this line has no effect; remove it`,
-    }));
+    .map((e) => {
+      const winner = last.get(e.key)!;
+      return {
+        line: e.line,
+        start: e.keyStart,
+        end: e.keyEnd,
+        severity: 'warning',
+        code: 'duplicate-key',
+        message: `${e.key} is set again on line ${winner.line + 1}, which wins: this line has no effect; remove it`,
+        related: {
+          line: winner.line,
+          start: winner.keyStart,
+          end: winner.valueEnd,
+          message: `${e.key}=${winner.value} wins`,
+        },
+      };
+    });
 }
 
 /** Missing required fields sit at line 0, columns 0-0 (zero width): there is no better place for them. */

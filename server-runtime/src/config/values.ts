@@ -2,6 +2,7 @@
  * Checks one value against its field's type in the schema. Mirrors check_value() in config.py: same rules,
  * same codes, same severities (the shared vectors hold both to it).
  */
+import { suggestValue } from './keys';
 import { exampleLine, FALSE_WORDS, type FieldSpec, TRUE_WORDS } from './schema';
 import type { Severity } from './problem';
 
@@ -9,6 +10,8 @@ export interface ValueProblem {
   severity: Severity;
   code: string;
   message: string;
+  /** The value the message proposes instead ("did you mean"), when it proposes one. */
+  suggestion?: string;
 }
 
 const INTEGER_RE = /^[+-]?[0-9]+$/;
@@ -97,16 +100,46 @@ function networkWarning(name: string, host: string): ValueProblem {
   };
 }
 
-function moduleHint(value: string): string {
+const patterns = new Map<string, RegExp>();
+
+/** The schema's `pattern` of a field (compiled once); a module field without one takes MODULE_RE. */
+export function valuePattern(spec: FieldSpec): RegExp {
+  let pattern = patterns.get(spec.name);
+  if (!pattern) {
+    pattern = spec.pattern ? new RegExp(spec.pattern) : MODULE_RE;
+    patterns.set(spec.name, pattern);
+  }
+  return pattern;
+}
+
+/** What to write instead of a bad APP value: [the message's hint, the value it proposes or undefined]. */
+function moduleHint(value: string, pattern: RegExp): [string, string | undefined] {
+  const colon = value.indexOf(':');
+  const module = colon < 0 ? value : value.slice(0, colon);
+  const callable = colon < 0 ? '' : value.slice(colon + 1);
   if (value.endsWith('.py') || value.includes('/') || value.includes('\\')) {
     const dotted = value
       .replace(/\.py$/, '')
       .replace(/\\/g, '/')
       .replace(/^\/+|\/+$/g, '')
       .replace(/\//g, '.');
-    return `: write it with dots and without .py, e.g. APP=${dotted}`;
+    return [
+      `: write it with dots and without .py, e.g. APP=${dotted}`,
+      pattern.test(dotted) ? dotted : undefined,
+    ];
   }
-  return ', e.g. APP=mypkg.wsgi (for mypkg/wsgi.py)';
+  if (colon >= 0 && MODULE_RE.test(module)) {
+    if (callable === '')
+      return [`: write the callable's name after the colon (APP=${module}:app) or drop the colon`, module];
+    if (callable.endsWith(')'))
+      return [
+        ': a factory call is not supported; make the app a module-level name ' +
+          `(app = ${callable} in ${module}) and write APP=${module}:app`,
+        undefined,
+      ];
+    return [': after the colon comes one Python name, the WSGI callable (APP=mypkg.wsgi:app)', undefined];
+  }
+  return [', e.g. APP=mypkg.wsgi (for mypkg/wsgi.py) or APP=mypkg.wsgi:app', undefined];
 }
 
 /** HOST:PORT or [IPv6]:PORT -> [host, port text], or undefined when it is not of that shape. */
@@ -166,18 +199,30 @@ export function checkValue(spec: FieldSpec, value: string): ValueProblem | undef
     case 'boolean':
       if ([...TRUE_WORDS, ...FALSE_WORDS].includes(value.toLowerCase())) return undefined;
       return error('bad-boolean', `${name}: '${value}' is not on/off, true/false, yes/no or 1/0`);
-    case 'enum':
-      if (spec.values?.includes(value)) return undefined;
+    case 'enum': {
+      const values = spec.values ?? [];
+      if (values.includes(value)) return undefined;
+      const meant = suggestValue(value, values);
+      if (meant !== undefined)
+        return {
+          ...error(
+            'bad-enum',
+            `${name}: '${value}' is not one of ${values.join(', ')}: did you mean ${meant}?`,
+          ),
+          suggestion: meant,
+        };
       return error(
         'bad-enum',
-        `${name}: '${value}' is not one of ${(spec.values ?? []).join(', ')}, e.g. ${exampleLine(spec)}`,
+        `${name}: '${value}' is not one of ${values.join(', ')}, e.g. ${exampleLine(spec)}`,
       );
+    }
     case 'host': {
       if (value.startsWith('[') && value.endsWith(']') && ipv6Groups(value.slice(1, -1))) {
-        return error(
-          'bad-host',
-          `${name}: write the IPv6 address without brackets: ${name}=${value.slice(1, -1)}`,
-        );
+        const bare = value.slice(1, -1);
+        return {
+          ...error('bad-host', `${name}: write the IPv6 address without brackets: ${name}=${bare}`),
+          suggestion: bare,
+        };
       }
       if (!(isIpv4(value) || ipv6Groups(value) || isHostname(value))) {
         return error(
@@ -190,9 +235,12 @@ export function checkValue(spec: FieldSpec, value: string): ValueProblem | undef
     case 'hostname':
       if (isHostname(value) || isIpv4(value)) return undefined;
       return error('bad-hostname', `${name}: '${value}' is not a hostname, e.g. ${exampleLine(spec)}`);
-    case 'module':
-      if (MODULE_RE.test(value)) return undefined;
-      return error('bad-module', `${name}: '${value}' is not a dotted module path${moduleHint(value)}`);
+    case 'module': {
+      const pattern = valuePattern(spec);
+      if (pattern.test(value)) return undefined;
+      const [hint, suggestion] = moduleHint(value, pattern);
+      return { ...error('bad-module', `${name}: '${value}' is not a dotted module path${hint}`), suggestion };
+    }
     case 'identifier':
       if (IDENTIFIER_RE.test(value)) return undefined;
       return error('bad-identifier', `${name}: '${value}' is not a Python name, e.g. ${exampleLine(spec)}`);

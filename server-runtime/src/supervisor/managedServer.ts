@@ -22,7 +22,7 @@ export interface ManagedServerOptions {
   /** How long a start may take until "ready" before it is given up (ms). */
   startTimeoutMs: number;
   /** Checks the config before anything runs; returns the problem, or undefined when it is valid. */
-  validate: (configPath: string) => Promise<ServerError | undefined>;
+  validate: (configPath: string, cwd?: string) => Promise<ServerError | undefined>;
   onState: (info: ServerInfo) => void;
   onLog: (log: LogParams) => void;
   onMetrics: (snapshot: MetricsSnapshot) => void;
@@ -120,7 +120,7 @@ export class ManagedServer {
   /** Restart on request: validate first; a broken config keeps the old server running and says why. */
   restart(reason = 'restart requested'): Promise<ServerInfo> {
     return this.enqueue(async () => {
-      const problem = await this.options.validate(this.configPath);
+      const problem = await this.options.validate(this.configPath, this.params.cwd);
       if (problem) {
         this.log('supervisor', `Not restarting (${reason}): ${problem.message}`);
         this.update({ error: problem });
@@ -223,7 +223,7 @@ export class ManagedServer {
     const carried = this.carriedError;
     this.carriedError = undefined;
     this.update({ state, error: undefined, url: undefined, pid: undefined });
-    const problem = await this.options.validate(this.configPath);
+    const problem = await this.options.validate(this.configPath, this.params.cwd);
     if (problem) {
       this.update({ state: 'stopped', error: problem });
       return this.snapshot;

@@ -5,27 +5,39 @@
  * warnings (unknown key, module not found on disk...) are left to the runtime.
  */
 import { readFile } from 'node:fs/promises';
-import { formatProblem } from '../config/problem';
+import * as path from 'node:path';
+import { formatProblem, type Problem } from '../config/problem';
 import { validateConfigText } from '../config/validate';
 import type { ServerError } from '../protocol';
 
 /** How many problems the message lists before "and N more". */
 const LISTED = 3;
 
-export async function validateConfigFile(configPath: string): Promise<ServerError | undefined> {
-  let text: string;
+/**
+ * The problem with the config at `configPath`, or undefined when it has no error. Messages name the file
+ * relative to `cwd` (the server's working directory, the workspace folder): notifications stay short.
+ */
+export async function validateConfigFile(configPath: string, cwd?: string): Promise<ServerError | undefined> {
+  const shown = cwd ? path.relative(cwd, configPath) || path.basename(configPath) : configPath;
+  let bytes: Buffer;
   try {
-    text = await readFile(configPath, 'utf8');
+    bytes = await readFile(configPath);
   } catch (e) {
+    const reason =
+      (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (e as Error).message;
     return {
       kind: 'config-invalid',
-      message: `Cannot read the config file ${configPath}: ${(e as Error).message}`,
+      message: `Cannot read the config file ${shown}: ${reason}`,
       file: configPath,
     };
   }
-  const errors = validateConfigText(text, { fileSystem: false }).filter((p) => p.severity === 'error');
+  const decoded = decodeConfig(bytes);
+  const errors =
+    'problem' in decoded
+      ? [decoded.problem]
+      : validateConfigText(decoded.text, { fileSystem: false }).filter((p) => p.severity === 'error');
   if (!errors.length) return undefined;
-  const listed = errors.slice(0, LISTED).map((p) => formatProblem(p, configPath));
+  const listed = errors.slice(0, LISTED).map((p) => formatProblem(p, shown));
   const more = errors.length > LISTED ? ` (and ${errors.length - LISTED} more)` : '';
   return {
     kind: 'config-invalid',
@@ -33,4 +45,56 @@ export async function validateConfigFile(configPath: string): Promise<ServerErro
     file: configPath,
     line: errors[0].line + 1,
   };
+}
+
+/**
+ * The text of a config file: UTF-8, a leading BOM dropped; bytes that are not UTF-8 give one not-utf8 problem
+ * at the first of them, with the same message as decode_config() in config.py. (The editor decodes files
+ * itself, so the language server never sees this: only a start does.)
+ */
+export function decodeConfig(bytes: Uint8Array): { text: string } | { problem: Problem } {
+  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  try {
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(body) };
+  } catch {
+    const bad = firstInvalidUtf8(body);
+    const lineStart = body.lastIndexOf(0x0a, bad - 1) + 1;
+    let line = 0;
+    for (let i = 0; i < lineStart; i++) if (body[i] === 0x0a) line++;
+    const column = new TextDecoder().decode(body.subarray(lineStart, bad)).length;
+    const byte = body[bad].toString(16).padStart(2, '0');
+    return {
+      problem: {
+        line,
+        start: column,
+        end: column + 1,
+        severity: 'error',
+        code: 'not-utf8',
+        message:
+          `not UTF-8 text: byte 0x${byte} at column ${column + 1} of this line; save the file as UTF-8 ` +
+          '(in VS Code: click the encoding in the status bar, Save with Encoding)',
+      },
+    };
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence (as Python reports it). */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  // The longest valid prefix: grow it one complete sequence at a time (configs are small).
+  let i = 0;
+  while (i < bytes.length) {
+    let length = 1;
+    const b = bytes[i];
+    if (b >= 0xf0) length = 4;
+    else if (b >= 0xe0) length = 3;
+    else if (b >= 0xc0) length = 2;
+    try {
+      decoder.decode(bytes.subarray(i, i + length));
+    } catch {
+      return i;
+    }
+    i += length;
+  }
+  return bytes.length;
 }

@@ -3,6 +3,7 @@
  * .config_server files their language.
  */
 import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { EXTENSION_ID, workspaceDir } from './helpers';
@@ -33,5 +34,22 @@ describe('activation', () => {
   it('applies the language id server3-config to .config_server', async () => {
     const doc = await vscode.workspace.openTextDocument(path.join(workspaceDir(), '.config_server'));
     assert.equal(doc.languageId, 'server3-config');
+  });
+
+  it("claims a file without a known name by its first line only with the Server 3 header, not another tool's env file", async () => {
+    const write = (name: string, text: string) => {
+      const file = path.join(workspaceDir(), name);
+      fs.writeFileSync(file, text);
+      return file;
+    };
+    const env = write('settings_env', 'HOST=127.0.0.1\nPORT=8000\nDEBUG=1\n');
+    const ours = write('staging_conf', '# Server 3 config for staging\nHOST=127.0.0.1\nPORT=8000\n');
+    try {
+      assert.notEqual((await vscode.workspace.openTextDocument(env)).languageId, 'server3-config');
+      assert.equal((await vscode.workspace.openTextDocument(ours)).languageId, 'server3-config');
+    } finally {
+      fs.rmSync(env);
+      fs.rmSync(ours);
+    }
   });
 });
