@@ -118,7 +118,17 @@ def test_the_first_request_of_a_connection_carries_its_handoff_and_the_close_its
     deadline = time.monotonic() + 10
     while record_for(server, "/second").get("lingerMs") is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert record_for(server, "/second").get("lingerMs") is not None  # the close thread reported its close
+    linger = record_for(server, "/second").get("lingerMs")
+    assert linger is not None  # the close thread reported its close
+    assert linger == round(linger, 3)  # milliseconds to the microsecond, like the stages
+
+
+def test_connections_are_numbered_from_one_in_accept_order(server_factory):
+    server = server_factory(app="apps.hostile", config="APP_THREADS=1\n")
+    for path in ("/one", "/two", "/three"):
+        server.request("GET", path)  # a connection each (the test client closes it after the response)
+    numbers = [record_for(server, path)["connection"] for path in ("/one", "/two", "/three")]
+    assert numbers == [1, 2, 3], numbers
 
 
 def test_routes_collapse_ids_and_aggregate_with_percentiles(server):
