@@ -48,7 +48,14 @@ export function makeSupervisor(extra: Partial<SupervisorOptions> = {}): Recorded
     },
     ...extra,
   });
-  return { supervisor, states, logs, metrics, requests, logText: () => logs.flatMap((l) => l.lines).join('\n') };
+  return {
+    supervisor,
+    states,
+    logs,
+    metrics,
+    requests,
+    logText: () => logs.flatMap((l) => l.lines).join('\n'),
+  };
 }
 
 export function startParams(configPath: string, cwd: string, extra: Partial<StartParams> = {}): StartParams {
