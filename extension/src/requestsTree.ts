@@ -86,11 +86,11 @@ export class RequestsTree implements vscode.TreeDataProvider<RequestsNode>, vsco
   }
 
   /** What the view lists now (the host tests read it through the extension's exports). */
-  rows(): { group: string; label: string; description: string }[] {
+  rows(): { group: string; label: string; description: string; entry: RequestEntry }[] {
     return (['recent', 'slowest'] as const).flatMap((group) =>
       this.entries(group).map((entry) => {
         const item = this.requestItem({ kind: 'request', group, entry });
-        return { group, label: String(item.label), description: String(item.description) };
+        return { group, label: String(item.label), description: String(item.description), entry };
       }),
     );
   }
