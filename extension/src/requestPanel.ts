@@ -119,7 +119,6 @@ export class RequestPanel implements vscode.Disposable {
     };
     if (this.entry !== entry) return shown; // another request was selected meanwhile
     this.shown = shown;
-    this.panel.title = `${REQUEST_PANEL_TITLE} ${entry.method} ${entry.path}`;
     this.post({ type: 'request', request: shown });
     return shown;
   }
