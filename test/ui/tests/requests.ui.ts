@@ -15,9 +15,6 @@ import { burst } from '../../harness/http';
 import type { UiContext } from '../context';
 import { openFile, runCommand, waitForStatusBar, webviewFrame } from '../workbench';
 
-const REQUEST_PANEL = 'Server 3: Request';
-const METRICS_PANEL = 'Server 3: Live Metrics';
-
 function slowRequest(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
     http
@@ -55,7 +52,8 @@ export default async function requests(page: Page, ctx: UiContext): Promise<void
 
     await ctx.step('select the slow one: the waterfall shows the app stage dominant', async () => {
       await slowRow.click();
-      const frame = webviewFrame(page, REQUEST_PANEL);
+      // The only webview open (the metrics panel, opened later in the same group, replaces it).
+      const frame = webviewFrame(page);
       await frame.locator('#request-title').filter({ hasText: 'GET /sleep' }).waitFor({ timeout: 15_000 });
       await frame.locator('#waterfall[data-dominant="app"]').waitFor({ timeout: 10_000 });
       const appMs = await frame.locator('.stage[data-stage="app"] .stage-ms').innerText();
@@ -70,7 +68,7 @@ export default async function requests(page: Page, ctx: UiContext): Promise<void
 
     await ctx.step('the metrics panel has the per-route table', async () => {
       await runCommand(page, 'Server 3: Show Live Metrics');
-      const frame = webviewFrame(page, METRICS_PANEL);
+      const frame = webviewFrame(page);
       const sleepRow = frame.locator('#route-rows tr[data-route="/sleep"]');
       await sleepRow.waitFor({ timeout: 20_000 });
       const cells = await sleepRow.locator('td').allInnerTexts();
@@ -80,6 +78,8 @@ export default async function requests(page: Page, ctx: UiContext): Promise<void
       assert.equal(cells[4], '0%');
       const rootCells = await frame.locator('#route-rows tr[data-route="/"] td').allInnerTexts();
       assert.ok(Number(rootCells[1]) >= 10, rootCells.join(' | '));
+      await sleepRow.scrollIntoViewIfNeeded();
+      await ctx.screenshot('routes');
     });
   } finally {
     if (await isPortOpen(ctx.appPort)) await runCommand(page, 'Server 3: Stop').catch(() => undefined);
