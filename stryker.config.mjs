@@ -38,6 +38,7 @@ export const groups = {
       'out/test/unit/supervisorStageDeath.test.js',
       'out/test/unit/supervisor.test.js',
       'out/test/unit/supervisorLifetime.test.js',
+      'out/test/unit/supervisorRequests.test.js',
     ],
   },
   metrics: {

@@ -1,5 +1,5 @@
-// Bundles the extension (VS Code client), the language server / supervisor and the webview script with esbuild,
-// so the .vsix ships three small files instead of node_modules. `--watch` rebuilds on change.
+// Bundles the extension (VS Code client), the language server / supervisor and the webview scripts (metrics
+// panel, request panel) with esbuild, so the .vsix ships a few small files instead of node_modules. `--watch` rebuilds on change.
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
@@ -24,6 +24,13 @@ const targets = [
   {
     entryPoints: ['extension/webview/main.ts'],
     outfile: 'dist/webview.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+  },
+  {
+    entryPoints: ['extension/webview/request.ts'],
+    outfile: 'dist/request.js',
     platform: 'browser',
     format: 'iife',
     target: 'es2022',

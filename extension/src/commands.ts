@@ -19,8 +19,13 @@ import { parseConfig } from '../../server-runtime/src/config/parse';
 import { openAt, showInterpreterError, showServerError } from './errorActions';
 import { findInterpreters, type Interpreter } from './interpreters';
 import { MetricsPanel } from './metricsPanel';
+import { startWithDebugger } from './debugger';
+import { curlFor, RequestPanel } from './requestPanel';
+import type { RequestEntry } from './requestsStore';
+import type { RequestsTree } from './requestsTree';
 import { ensurePlatform } from './platform';
 import { ensureTrusted } from './trust';
+import { parseFilter } from './requestsStore';
 
 type Cmd = (...args: unknown[]) => Promise<unknown>;
 
@@ -50,7 +55,12 @@ async function pickServer(ctx: Ctx, arg: unknown, filter: (s: ServerInfo) => boo
   return picked?.server;
 }
 
-async function start(ctx: Ctx, arg?: unknown, portOverride?: number): Promise<ServerInfo | undefined> {
+async function start(
+  ctx: Ctx,
+  arg?: unknown,
+  portOverride?: number,
+  debug = false,
+): Promise<ServerInfo | undefined> {
   if (!(await ensurePlatform())) return undefined;
   if (!(await ensureTrusted())) return undefined;
   const configUri = await pickConfig(arg);
@@ -71,9 +81,10 @@ async function start(ctx: Ctx, arg?: unknown, portOverride?: number): Promise<Se
     autoRestart: ctx.config.autoRestart(configUri),
     autoRestartDelayMs: ctx.config.autoRestartDelayMs(configUri),
     portOverride,
+    debug,
   };
   ctx.output.info(
-    `Starting ${ctx.label(params.configUri)} with Python ${python.version} (${params.pythonPath})`,
+    `Starting ${ctx.label(params.configUri)} with Python ${python.version} (${params.pythonPath})${debug ? ' under debugpy' : ''}`,
   );
   const client = await ctx.client();
   const info = await ctx.whileBusy(params.configUri, () =>
@@ -239,7 +250,24 @@ async function selectInterpreter(ctx: Ctx): Promise<string | undefined> {
   return picked.interpreter.command;
 }
 
-export function commandTable(ctx: Ctx): Record<string, Cmd> {
+/** A request from a command argument: a row of the Requests view, or an entry itself. */
+function requestFrom(arg: unknown): RequestEntry | undefined {
+  if (arg && typeof arg === 'object' && 'entry' in arg) return (arg as { entry: RequestEntry }).entry;
+  if (arg && typeof arg === 'object' && 'serverId' in arg && 'seq' in arg) return arg as RequestEntry;
+  return undefined;
+}
+
+/** "Copy as curl": the row's request, else the one the request panel shows. */
+async function copyAsCurl(ctx: Ctx, arg: unknown): Promise<string | undefined> {
+  const entry = requestFrom(arg);
+  if (entry) return curlFor(ctx, entry);
+  const current = RequestPanel.currentRequest();
+  if (current) return curlFor(ctx, current.entry, current.shown);
+  void vscode.window.showInformationMessage('Server 3: select a request in the Requests view first.');
+  return undefined;
+}
+
+export function commandTable(ctx: Ctx, requestsTree?: RequestsTree): Record<string, Cmd> {
   return {
     'server3.start': (arg, port) => start(ctx, arg, typeof port === 'number' ? port : undefined),
     // The editor title's and the explorer's entries: the same commands, titled "... Server 3" there.
@@ -258,12 +286,31 @@ export function commandTable(ctx: Ctx): Record<string, Cmd> {
     'server3.openLocation': async (file, line) =>
       typeof file === 'string' ? openAt(file, typeof line === 'number' ? line : undefined) : undefined,
     'server3.setPort': (configUri, port) => setPort(ctx, configUri, port),
+    'server3.startWithDebugger': (arg) =>
+      startWithDebugger(ctx, arg, (configUri) => start(ctx, configUri, undefined, true)),
+    'server3.showRequest': async (arg) => {
+      const entry = requestFrom(arg);
+      return entry ? RequestPanel.show(ctx, entry) : undefined;
+    },
+    'server3.copyRequestAsCurl': (arg) => copyAsCurl(ctx, arg),
+    'server3.filterRequests': async (text) => {
+      if (!requestsTree) return undefined;
+      // A text argument (tests, keybindings) sets the filter without asking.
+      if (typeof text === 'string') {
+        requestsTree.setFilter(parseFilter(text));
+        return text;
+      }
+      return requestsTree.askFilter();
+    },
+    'server3.clearRequestsFilter': async () => requestsTree?.setFilter(undefined),
+    /** What the Requests view lists now (for tests and scripts). */
+    'server3.listRequests': async () => requestsTree?.rows() ?? [],
   };
 }
 
 /** Registers the table; a failing command shows its error instead of failing silently. */
-export function registerCommands(ctx: Ctx): vscode.Disposable[] {
-  return Object.entries(commandTable(ctx)).map(([name, run]) =>
+export function registerCommands(ctx: Ctx, requestsTree?: RequestsTree): vscode.Disposable[] {
+  return Object.entries(commandTable(ctx, requestsTree)).map(([name, run]) =>
     vscode.commands.registerCommand(name, async (...args: unknown[]) => {
       try {
         return await run(...args);

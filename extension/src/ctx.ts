@@ -11,9 +11,15 @@ import {
   ListServersRequest,
   LogNotification,
   MetricsNotification,
+  RequestDetailRequest,
+  RequestsNotification,
   ServerStateNotification,
   SetMetricsSubscriptionRequest,
+  SetRequestsSubscriptionRequest,
   UpdateServerOptionsRequest,
+  type MetricsSubscriptionParams,
+  type RequestDetail,
+  type RequestDetailParams,
   type ServerInfo,
 } from '../../server-runtime/src/protocol';
 import { createClient } from './client';
@@ -22,12 +28,17 @@ import { Config } from './config';
 import { MetricsStore } from './metricsStore';
 import { MetricsSubscription } from './metricsSubscription';
 import { Output } from './output';
+import { RequestsStore } from './requestsStore';
 
 export class Ctx implements vscode.Disposable {
   readonly config = new Config();
   readonly output = new Output();
   readonly metrics = new MetricsStore();
   readonly subscription: MetricsSubscription;
+  /** The request log (Requests view, request panel, the metrics panel's route table). */
+  readonly requests = new RequestsStore();
+  /** Its stream, subscribed like the metrics: 'tree' is the Requests view, 'panel' the metrics panel. */
+  readonly requestsSubscription: MetricsSubscription;
   /** "Fix it and save" notices, closed when their cause is fixed (fixNotices.ts). */
   readonly notices: FixNotices;
   private readonly servers = new Map<string, ServerInfo>();
@@ -41,13 +52,20 @@ export class Ctx implements vscode.Disposable {
   private readonly busy = new Map<string, number>();
 
   constructor(readonly extension: vscode.ExtensionContext) {
+    const sender =
+      (type: typeof SetMetricsSubscriptionRequest | typeof SetRequestsSubscriptionRequest) =>
+      async (params: MetricsSubscriptionParams) => {
+        if (this.languageClient?.isRunning()) await this.languageClient.sendRequest(type, params);
+        else throw new Error('language server not running');
+      };
     this.subscription = new MetricsSubscription(
       () => this.config.metricsIntervalMs,
-      async (params) => {
-        if (this.languageClient?.isRunning())
-          await this.languageClient.sendRequest(SetMetricsSubscriptionRequest, params);
-        else throw new Error('language server not running');
-      },
+      sender(SetMetricsSubscriptionRequest),
+    );
+    // A request log holds up to 200 records per worker: once a second at most is plenty for a list.
+    this.requestsSubscription = new MetricsSubscription(
+      () => Math.max(1000, this.config.metricsIntervalMs),
+      sender(SetRequestsSubscriptionRequest),
     );
     this.notices = new FixNotices(this);
     this.disposables.push(
@@ -57,7 +75,10 @@ export class Ctx implements vscode.Disposable {
       this.serversChanged,
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (e.affectsConfiguration('server3')) void this.pushSettings();
-        if (e.affectsConfiguration('server3.metricsInterval')) void this.subscription.resend();
+        if (e.affectsConfiguration('server3.metricsInterval')) {
+          void this.subscription.resend();
+          void this.requestsSubscription.resend();
+        }
         if (
           e.affectsConfiguration('server3.autoRestart') ||
           e.affectsConfiguration('server3.autoRestartDelay')
@@ -88,6 +109,9 @@ export class Ctx implements vscode.Disposable {
       this.output.appendLog(log, this.label(log.id), this.servers.size > 1),
     );
     client.onNotification(MetricsNotification, (snapshots) => this.metrics.add(snapshots));
+    client.onNotification(RequestsNotification, (updates) => {
+      for (const update of updates) this.requests.add(update.id, update.log);
+    });
     let started = false;
     // After the client restarted a crashed language server, that new supervisor knows no servers (the old
     // one's Python processes died with it): resynchronise the views.
@@ -107,7 +131,15 @@ export class Ctx implements vscode.Disposable {
     for (const info of list) this.servers.set(info.id, info);
     this.serversChanged.fire(undefined);
     this.subscription.setServers(this.runningIds());
+    this.requestsSubscription.setServers(this.runningIds());
     await this.subscription.resend();
+    await this.requestsSubscription.resend();
+  }
+
+  /** One request with its headers (redacted by the runtime); null when the server no longer keeps it. */
+  async requestDetail(params: RequestDetailParams): Promise<RequestDetail | null> {
+    const client = await this.client();
+    return client.sendRequest(RequestDetailRequest, params);
   }
 
   private async pushSettings(): Promise<void> {
@@ -138,7 +170,13 @@ export class Ctx implements vscode.Disposable {
     const before = this.servers.get(info.id);
     this.servers.set(info.id, info);
     if (info.state !== 'running') this.metrics.clear(info.id);
-    if (before?.state !== info.state) this.subscription.setServers(this.runningIds());
+    // A restarted server's seq numbers start again: its old requests could be mistaken for new ones.
+    if (info.state !== 'running' || (before?.pid !== undefined && before.pid !== info.pid))
+      this.requests.clear(info.id);
+    if (before?.state !== info.state) {
+      this.subscription.setServers(this.runningIds());
+      this.requestsSubscription.setServers(this.runningIds());
+    }
     this.serversChanged.fire(info);
   }
 

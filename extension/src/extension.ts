@@ -1,7 +1,7 @@
 /**
  * Extension entry: activation only. Everything else lives in small files: ctx.ts (shared state and the
  * language client), commands.ts (the command table), codeLens.ts, contextKeys.ts, statusBar.ts,
- * threadsTree.ts, metricsPanel.ts, ...
+ * threadsTree.ts, metricsPanel.ts, requestsTree.ts, requestPanel.ts, debugger.ts, ...
  */
 import * as vscode from 'vscode';
 import { ServerCodeLens } from './codeLens';
@@ -11,6 +11,8 @@ import { Ctx } from './ctx';
 import { watchServerStates } from './stateNotifier';
 import { StatusBar } from './statusBar';
 import { ThreadsTree } from './threadsTree';
+import { RequestsTree } from './requestsTree';
+import { watchDebuggedRestarts } from './debugger';
 
 let ctx: Ctx | undefined;
 
@@ -26,12 +28,15 @@ export async function activate(context: vscode.ExtensionContext): Promise<Server
   const shared = (ctx = new Ctx(context));
   const contextKeys = new ContextKeys(shared);
   const statusBar = new StatusBar(shared);
+  const requestsTree = new RequestsTree(shared);
   context.subscriptions.push(
-    ...registerCommands(shared),
+    ...registerCommands(shared, requestsTree),
     contextKeys,
     new ServerCodeLens(shared),
     statusBar,
     new ThreadsTree(shared),
+    requestsTree,
+    watchDebuggedRestarts(shared),
     watchServerStates(shared),
   );
   // The language server gives config diagnostics and completion; a failure to start it is shown, and the

@@ -15,7 +15,10 @@
  *    <r> requests";
  *  - `#threads` table, body `#thread-rows`, one `tr[data-thread="<name>"]` per thread:
  *    name, state, items/s, busy %, queue depth.
- * Metrics are requested only while the panel is visible.
+ *  - `#routes` table (per route, from the request log, all workers), body `#route-rows`, one
+ *    `tr[data-route="<route>"]` per route, busiest first: route, requests, p50 ms, p99 ms, error rate (5xx %);
+ *    `#routes-empty` shows until the first request log arrives.
+ * Metrics and the request log are requested only while the panel is visible.
  */
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
@@ -27,7 +30,8 @@ export const METRICS_VIEW_TYPE = 'server3.metrics';
 const HISTORY_POINTS = 300;
 export const METRICS_PANEL_TITLE = 'Server 3: Live Metrics';
 
-function nonce(): string {
+/** A fresh nonce per page: the only scripts the panels' CSP lets run carry it. */
+export function webviewNonce(): string {
   const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   let out = '';
   for (let i = 0; i < 32; i++) out += chars[Math.floor(Math.random() * chars.length)];
@@ -68,12 +72,17 @@ export class MetricsPanel implements vscode.Disposable {
     panel.webview.html = this.html();
     this.disposables.push(
       panel.onDidDispose(() => this.dispose()),
-      panel.onDidChangeViewState((e) => ctx.subscription.setVisible('panel', e.webviewPanel.visible)),
+      panel.onDidChangeViewState((e) => {
+        ctx.subscription.setVisible('panel', e.webviewPanel.visible);
+        ctx.requestsSubscription.setVisible('panel', e.webviewPanel.visible);
+      }),
       panel.webview.onDidReceiveMessage((message: FromWebview) => this.onMessage(message)),
       ctx.onDidChangeServers(() => this.postServers()),
       ctx.metrics.onDidUpdate((point) => this.postPoint(point.id)),
+      ctx.requests.onDidUpdate((id) => this.postRoutes(id)),
     );
     ctx.subscription.setVisible('panel', panel.visible);
+    ctx.requestsSubscription.setVisible('panel', panel.visible);
   }
 
   private onMessage(message: FromWebview): void {
@@ -82,6 +91,7 @@ export class MetricsPanel implements vscode.Disposable {
       this.initialServer = undefined;
       const points = [...this.history.values()].flatMap((ring) => ring.toArray());
       if (points.length) this.post({ type: 'history', points });
+      for (const id of this.ctx.requests.servers()) this.postRoutes(id);
     } else if (message.type === 'openBrowser') {
       void vscode.commands.executeCommand('server3.openBrowser', message.id);
     }
@@ -101,6 +111,10 @@ export class MetricsPanel implements vscode.Disposable {
       gil: s.gil,
     }));
     this.post({ type: 'servers', servers, select });
+  }
+
+  private postRoutes(id: string): void {
+    this.post({ type: 'routes', id, routes: this.ctx.requests.routes(id) });
   }
 
   private postPoint(id: string): void {
@@ -133,7 +147,7 @@ export class MetricsPanel implements vscode.Disposable {
     const dist = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist');
     const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
     const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
-    const n = nonce();
+    const n = webviewNonce();
     const csp = [
       "default-src 'none'",
       `script-src 'nonce-${n}' ${webview.cspSource}`,
@@ -183,6 +197,12 @@ export class MetricsPanel implements vscode.Disposable {
     <thead><tr><th>Thread</th><th>State</th><th>Items/s</th><th>Busy</th><th>Queue</th></tr></thead>
     <tbody id="thread-rows"></tbody>
   </table>
+  <h2 id="title-routes">Routes</h2>
+  <p id="routes-empty" class="hint">No requests yet (METRICS=off in the config turns the request log off).</p>
+  <table id="routes" aria-labelledby="title-routes">
+    <thead><tr><th>Route</th><th>Requests</th><th>p50</th><th>p99</th><th>Errors</th></tr></thead>
+    <tbody id="route-rows"></tbody>
+  </table>
 </div>
 <script nonce="${n}" src="${script}"></script>
 </body>
@@ -192,6 +212,7 @@ export class MetricsPanel implements vscode.Disposable {
   dispose(): void {
     MetricsPanel.current = undefined;
     this.ctx.subscription.setVisible('panel', false);
+    this.ctx.requestsSubscription.setVisible('panel', false);
     for (const d of this.disposables) d.dispose();
     this.panel.dispose();
   }

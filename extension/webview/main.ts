@@ -6,6 +6,7 @@
  */
 import { LineChart, paletteColor, type Series } from './lineChart';
 import type { FromWebview, PanelPoint, PanelServer, ToWebview } from './messages';
+import type { RouteRow } from '../src/requestsStore';
 import { RingBuffer } from './ringBuffer';
 
 declare function acquireVsCodeApi(): {
@@ -26,6 +27,8 @@ const empty = byId<HTMLParagraphElement>('empty');
 const charts = byId<HTMLDivElement>('charts');
 const summary = byId<HTMLDivElement>('summary');
 const threadRows = byId<HTMLTableSectionElement>('thread-rows');
+const routeRows = byId<HTMLTableSectionElement>('route-rows');
+const routesEmpty = byId<HTMLParagraphElement>('routes-empty');
 const latencyLegend = byId<HTMLDivElement>('legend-latency');
 const busyLegend = byId<HTMLDivElement>('legend-busy');
 const rpsChart = new LineChart(byId<HTMLCanvasElement>('chart-rps'), '');
@@ -34,6 +37,7 @@ const busyChart = new LineChart(byId<HTMLCanvasElement>('chart-busy'), '%', 100)
 const cpuChart = new LineChart(byId<HTMLCanvasElement>('chart-cpu'), '', undefined, 1);
 
 const history = new Map<string, RingBuffer<PanelPoint>>();
+const routes = new Map<string, RouteRow[]>();
 let servers: PanelServer[] = [];
 let selected: string | undefined = vscode.getState()?.selected;
 let drawPending = false;
@@ -78,6 +82,7 @@ function renderServers(): void {
     ? `${current.label} is ${current.state}. Live numbers appear while it runs.`
     : 'No server yet. Run "Server 3: Start" (F1) to start one.';
   charts.hidden = !running;
+  renderRoutes();
   scheduleDraw();
 }
 
@@ -155,6 +160,30 @@ function renderTable(point: PanelPoint): void {
   );
 }
 
+function renderRoutes(): void {
+  const rows = (selected && routes.get(selected)) || [];
+  routesEmpty.hidden = rows.length > 0;
+  const ms = (v?: number | null) => (v === undefined || v === null ? '–' : `${v} ms`);
+  routeRows.replaceChildren(
+    ...rows.map((r) => {
+      const row = document.createElement('tr');
+      row.dataset.route = r.route;
+      for (const text of [
+        r.route,
+        String(r.requests),
+        ms(r.p50Ms),
+        ms(r.p99Ms),
+        `${(r.errorRate * 100).toFixed(r.errorRate > 0 && r.errorRate < 0.1 ? 1 : 0)}%`,
+      ]) {
+        const cell = document.createElement('td');
+        cell.textContent = text;
+        row.append(cell);
+      }
+      return row;
+    }),
+  );
+}
+
 function addPoint(point: PanelPoint): void {
   let buffer = history.get(point.id);
   if (!buffer) history.set(point.id, (buffer = new RingBuffer(HISTORY)));
@@ -173,6 +202,9 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     addPoint(message.point);
   } else if (message.type === 'history') {
     for (const point of message.points) addPoint(point);
+  } else if (message.type === 'routes') {
+    routes.set(message.id, message.routes);
+    if (message.id === selected) renderRoutes();
   }
 });
 

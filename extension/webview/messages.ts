@@ -2,6 +2,8 @@
  * Messages between the metrics panel (extension side, metricsPanel.ts) and its webview script (main.ts).
  * Type-only: imported by both, bundles no code.
  */
+import type { RouteRow } from '../src/requestsStore';
+
 export interface PanelServer {
   id: string;
   label: string;
@@ -38,6 +40,8 @@ export type ToWebview =
   | { type: 'servers'; servers: PanelServer[]; select?: string }
   | { type: 'point'; point: PanelPoint }
   /** Replayed when the webview (re)loads: it is rebuilt each time the hidden panel is shown again. */
-  | { type: 'history'; points: PanelPoint[] };
+  | { type: 'history'; points: PanelPoint[] }
+  /** The per-route table of one server (all workers), from the request log. */
+  | { type: 'routes'; id: string; routes: RouteRow[] };
 
 export type FromWebview = { type: 'ready' } | { type: 'openBrowser'; id: string };

@@ -183,6 +183,8 @@ export interface RequestDetail {
   requestHeaders: [string, string][];
   /** The app's response headers, secrets redacted. */
   responseHeaders: [string, string][];
+  /** The worker that ran it (its request log's worker; 0 without WORKERS). */
+  worker?: number;
 }
 
 export interface RouteStats {
@@ -302,6 +304,8 @@ export interface RequestDetailCommand {
   thread: string;
   /** Its record's seq. */
   seq: number;
+  /** With WORKERS>1: the worker whose request log holds it (the master asks that worker only; without it, every worker). */
+  worker?: number;
 }
 
 /** What went wrong with a runtime: the kinds of its error messages and of its exit codes. */

@@ -8,6 +8,9 @@
  * computed by whoever displays them, from two consecutive snapshots.
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+import type { RequestDetail, RequestLog } from './contract.generated';
+
+export type { RequestDetail, RequestLog, RequestRecord, RouteStats } from './contract.generated';
 
 /** Life of one supervised Python server. */
 export type ServerState = 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'restarting';
@@ -29,6 +32,8 @@ export interface ServerInfo {
   python?: string;
   pythonVersion?: string;
   gil?: boolean;
+  /** Started with the debugger ("Server 3: Start with Debugger"): debugpy listens on 127.0.0.1:debugPort. */
+  debugPort?: number;
   /**
    * Last problem: why it crashed or why a start/restart failed. Also set while still `running` when an
    * auto-restart was refused (broken config): the old server keeps serving and this says why.
@@ -76,6 +81,12 @@ export interface StartParams {
   autoRestartDelayMs: number;
   /** Override the config's PORT (used by "try another port"). */
   portOverride?: number;
+  /**
+   * Run under debugpy (`python -m debugpy --listen 127.0.0.1:<free port> -m Server_3_free_threads ...`): the
+   * supervisor picks the port, waits until debugpy listens and reports it as ServerInfo.debugPort. The
+   * interpreter must have debugpy (the extension checks and installs it, with consent, first).
+   */
+  debug?: boolean;
 }
 export const StartRequest = new RequestType<StartParams, ServerInfo, void>('server3/start');
 
@@ -102,6 +113,26 @@ export interface MetricsSubscriptionParams {
 }
 export const SetMetricsSubscriptionRequest = new RequestType<MetricsSubscriptionParams, void, void>(
   'server3/setMetricsSubscription',
+);
+
+/**
+ * The request log streams like the metrics, only while a view shows it (the Requests view, the metrics
+ * panel's route table): the same shape of subscription, its own stream.
+ */
+export const SetRequestsSubscriptionRequest = new RequestType<MetricsSubscriptionParams, void, void>(
+  'server3/setRequestsSubscription',
+);
+
+/** One request of the log with its headers (redacted by the runtime); null when it is no longer kept. */
+export interface RequestDetailParams {
+  id: string;
+  /** The worker whose log holds it (0 without WORKERS): thread + seq name a request within one worker. */
+  worker: number;
+  thread: string;
+  seq: number;
+}
+export const RequestDetailRequest = new RequestType<RequestDetailParams, RequestDetail | null, void>(
+  'server3/requestDetail',
 );
 
 /** Supervisor-side settings the client pushes on start and on change. */
@@ -181,3 +212,10 @@ export interface MetricsSnapshot {
   totals: MetricsTotals;
 }
 export const MetricsNotification = new NotificationType<MetricsSnapshot[]>('server3/metrics');
+
+/** One worker's request log of one server (RequestLog carries the worker index and pid). */
+export interface RequestsUpdate {
+  id: string;
+  log: RequestLog;
+}
+export const RequestsNotification = new NotificationType<RequestsUpdate[]>('server3/requests');

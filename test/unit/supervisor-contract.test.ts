@@ -389,7 +389,12 @@ describe('supervisor bookkeeping', () => {
     const states: unknown[] = [];
     const sup = new Supervisor({
       runtimePath: tmp,
-      events: { state: (s) => states.push(s), log: () => undefined, metrics: () => undefined },
+      events: {
+        state: (s) => states.push(s),
+        log: () => undefined,
+        metrics: () => undefined,
+        requests: () => undefined,
+      },
     });
     for (const call of [() => sup.stop('nope'), () => sup.restart('nope')])
       assert.throws(call, { message: 'No server was started for nope. Run "Server 3: Start" first.' });

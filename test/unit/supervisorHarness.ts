@@ -6,7 +6,13 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { LogParams, MetricsSnapshot, ServerInfo, StartParams } from '../../server-runtime/src/protocol';
+import type {
+  LogParams,
+  MetricsSnapshot,
+  RequestsUpdate,
+  ServerInfo,
+  StartParams,
+} from '../../server-runtime/src/protocol';
 import { Supervisor, type SupervisorOptions } from '../../server-runtime/src/supervisor/supervisor';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
@@ -21,6 +27,7 @@ export interface Recorded {
   states: ServerInfo[];
   logs: LogParams[];
   metrics: MetricsSnapshot[];
+  requests: RequestsUpdate[];
   logText(): string;
 }
 
@@ -28,6 +35,7 @@ export function makeSupervisor(extra: Partial<SupervisorOptions> = {}): Recorded
   const states: ServerInfo[] = [];
   const logs: LogParams[] = [];
   const metrics: MetricsSnapshot[] = [];
+  const requests: RequestsUpdate[] = [];
   const supervisor = new Supervisor({
     runtimePath,
     stopTimeoutMs: 3000,
@@ -36,10 +44,18 @@ export function makeSupervisor(extra: Partial<SupervisorOptions> = {}): Recorded
       state: (info) => states.push(info),
       log: (log) => logs.push(log),
       metrics: (snapshots) => metrics.push(...snapshots),
+      requests: (updates) => requests.push(...updates),
     },
     ...extra,
   });
-  return { supervisor, states, logs, metrics, logText: () => logs.flatMap((l) => l.lines).join('\n') };
+  return {
+    supervisor,
+    states,
+    logs,
+    metrics,
+    requests,
+    logText: () => logs.flatMap((l) => l.lines).join('\n'),
+  };
 }
 
 export function startParams(configPath: string, cwd: string, extra: Partial<StartParams> = {}): StartParams {

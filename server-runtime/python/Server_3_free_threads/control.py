@@ -18,8 +18,12 @@ Contract (implemented exactly; the Node side in server-runtime/src/supervisor re
     {"type":"reloaded"} after SIGHUP, {"type":"stopping"} on SIGTERM/SIGINT/EOF.
 - Supervisor -> runtime: {"cmd":"metrics","intervalMs":500}; 0 stops the stream. Default 0: nothing is sent
   until asked, so an idle server costs nothing.
-- With WORKERS>1 the master holds the supervisor's channel and relays: each worker's metrics line carries
-  its own `worker` index and `pid`; the master writes whole lines only.
+- Also {"cmd":"requests","intervalMs":N} (the request log stream, request_log.py) and
+  {"cmd":"requestDetail","thread":T,"seq":S[,"worker":W]} (one request with its redacted headers); every
+  message and command is described in control_schema.json (docs/metrics.md).
+- With WORKERS>1 the master holds the supervisor's channel and relays: each worker's metrics and requests
+  lines carry its own `worker` index and `pid`; a requestDetail naming a worker goes to it alone; the master
+  writes whole lines only.
 - Logs do not use this channel: startup line and errors go to stderr, access lines to stdout.
 """
 

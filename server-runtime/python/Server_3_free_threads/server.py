@@ -198,7 +198,12 @@ class Server:
     def request_detail(self, thread: str, seq: int) -> dict | None:
         from .request_log import detail
 
-        return detail([t.request_log for t in self.app_threads], thread, seq)
+        found = detail([t.request_log for t in self.app_threads], thread, seq)
+        if found is not None:
+            found["worker"] = (
+                self.worker
+            )  # with WORKERS>1, thread + seq name a request within one worker only
+        return found
 
     def snapshot(self) -> dict:
         snap = snapshot(

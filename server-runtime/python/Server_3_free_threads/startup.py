@@ -166,7 +166,12 @@ def run(args, control) -> int:
         from .stats_http import StatsServer
 
         try:
-            stats = StatsServer(settings.stats, lambda: [server.snapshot()], server.readiness)
+            stats = StatsServer(
+                settings.stats,
+                lambda: [server.snapshot()],
+                server.readiness,
+                lambda: [server.requests_snapshot()],
+            )
             stats.start()
         except (OSError, ValueError) as error:
             LOG.error("STATS=%s: cannot serve stats: %s", settings.stats, error)

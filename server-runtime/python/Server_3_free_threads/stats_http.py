@@ -3,6 +3,9 @@ the request pipeline, so scraping never competes with client traffic for the pip
 
 - GET /stats: a JSON list of metrics snapshots, one per worker process (the editor's shape, see metrics.py).
 - GET /metrics: the same in the Prometheus text format, one family per metric with a `worker` label.
+- GET /requests: a JSON list of request logs, one per worker process (request_log.py: the last requests with
+  the time of each stage, the slowest of the current minute, the per-route table; no headers). Empty with
+  METRICS=off.
 - GET /health (liveness): 200 when every pipeline stage of every worker runs, 503 with the problems
   otherwise. A failing server should be restarted.
 - GET /ready (readiness): 200 while the server takes requests, 503 before it is ready and from the moment a
@@ -60,14 +63,18 @@ def ready_report(state: str) -> tuple[int, dict]:
 
 
 class StatsServer:
-    def __init__(self, address: str, snapshots, readiness=None) -> None:
+    def __init__(self, address: str, snapshots, readiness=None, request_logs=None) -> None:
         """`snapshots`: a callable returning the list of snapshot dicts to publish; `readiness`: one returning
-        "serving", "starting" or "draining" (None: always serving)."""
+        "serving", "starting" or "draining" (None: always serving); `request_logs`: one returning the list of
+        request logs (None: /requests is an empty list)."""
         host, port = parse_address(address)
 
         def answer(path: str) -> tuple[int, bytes, str]:
             if path in ("/stats", "/stats.json"):
                 return 200, json.dumps(snapshots()).encode(), "application/json"
+            if path in ("/requests", "/requests.json"):
+                logs = request_logs() if request_logs is not None else []
+                return 200, json.dumps(logs).encode(), "application/json"
             if path == "/metrics":
                 return 200, prometheus_text(snapshots()).encode(), "text/plain; version=0.0.4; charset=utf-8"
             if path in ("/health", "/healthz"):
@@ -80,7 +87,7 @@ class StatsServer:
             if path in ("/ready", "/readyz"):
                 code, report = ready_report(readiness() if readiness is not None else "serving")
                 return code, json.dumps(report).encode(), "application/json"
-            body = b"Server 3 stats: GET /stats (JSON), /metrics (Prometheus), /health or /ready\n"
+            body = b"Server 3 stats: GET /stats, /requests (JSON), /metrics (Prometheus), /health, /ready\n"
             return 404, body, "text/plain"
 
         class Handler(BaseHTTPRequestHandler):

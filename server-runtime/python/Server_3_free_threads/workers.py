@@ -7,13 +7,15 @@ SO_REUSEPORT (the kernel spreads new connections over them), so an app uses ever
 - Each worker is `python -m Server_3_free_threads --config ... --port P --worker-index i --control-fd N`,
   with a socketpair to the master as its control channel. A worker whose master dies sees EOF and stops.
 - The master relays on its own control channel (see control.py): one "ready" once every worker is ready,
-  each worker's "metrics" lines as they come (whole lines, one locked write each, so they never
-  interleave; each carries its worker index and pid), "reloaded"/"error" lines. Supervisor commands are
-  forwarded to every worker.
+  each worker's "metrics" and "requests" lines as they come (whole lines, one locked write each, so they never
+  interleave; each carries its worker index and pid), "requestDetail" answers, "reloaded"/"error" lines.
+  Supervisor commands are forwarded to every worker, but a requestDetail naming a worker goes to that worker
+  only (thread + seq name a request within one worker).
 - SIGTERM/SIGINT: stop the workers gracefully (they drain in-flight requests) and exit 0. SIGHUP: every
   worker reloads. A worker that fails at startup stops the master with the worker's exit code; a worker that
   dies later is restarted (given up after 5 quick failures in a row).
-- STATS, when set, is served by the master from the workers' latest snapshots; /ready is the master's own
+- STATS, when set, is served by the master from the workers' latest snapshots and request logs (the workers
+  stream both to it every second while STATS is set); /ready is the master's own
   word: 200 once every worker was ready and while one serves, 503 from the start of a stop.
 - A listening socket passed by systemd (LISTEN_FDS, see systemd.py) replaces the reserved port: the master
   keeps it open and every worker accepts on the same socket (its descriptor passed down, named by
@@ -50,6 +52,7 @@ class _Worker:
         self.quick_failures = 0
         self.last_error: dict | None = None
         self.last_metrics: dict | None = None
+        self.last_requests: dict | None = None
 
 
 def reserve_port(host: str, port: int) -> socket.socket:
@@ -98,18 +101,27 @@ class Master:
         self.reload_requested = True
         self.wakeup.wake()
 
-    def worker_metrics_command(self) -> bytes:
-        """Workers stream metrics while the supervisor asks, or every second for the STATS endpoint."""
-        interval_ms = self.control.interval * 1000 if self.control is not None else 0
+    def _relays(self, stream: str) -> bool:
+        """Whether the supervisor asked for this stream ("metrics" or "requests")."""
+        return self.control is not None and self.control.intervals.get(stream, 0) > 0
+
+    def worker_stream_command(self, stream: str) -> bytes:
+        """Workers stream metrics and request logs while the supervisor asks, or every second for STATS."""
+        interval_ms = self.control.intervals[stream] * 1000 if self.control is not None else 0
         if not interval_ms and self.settings.stats:
             interval_ms = 1000
-        return (json.dumps({"cmd": "metrics", "intervalMs": interval_ms}) + "\n").encode()
+        return (json.dumps({"cmd": stream, "intervalMs": interval_ms}) + "\n").encode()
 
     def forward_command(self, message: dict, line: bytes) -> None:
-        is_metrics = message.get("cmd") == "metrics"
-        data = self.worker_metrics_command() if is_metrics else line.rstrip(b"\n") + b"\n"
+        cmd = message.get("cmd")
+        if cmd in ("metrics", "requests"):
+            data = self.worker_stream_command(cmd)
+        else:
+            data = line.rstrip(b"\n") + b"\n"
+        target = message.get("worker") if cmd == "requestDetail" else None
         for worker in self.workers:
-            self._send_to(worker, data)
+            if target is None or worker.index == target:
+                self._send_to(worker, data)
 
     def _send_to(self, worker: _Worker, data: bytes) -> None:
         if worker.sock is None:
@@ -121,6 +133,9 @@ class Master:
 
     def snapshots(self) -> list[dict]:
         return [w.last_metrics for w in self.workers if w.last_metrics is not None]
+
+    def request_logs(self) -> list[dict]:
+        return [w.last_requests for w in self.workers if w.last_requests is not None]
 
     def readiness(self) -> str:
         """STATS /ready: "serving" once all workers were ready and while one of them runs, else "starting"
@@ -155,8 +170,9 @@ class Master:
         worker.buffer = b""
         worker.ready = None
         worker.started = time.monotonic()
-        if (self.control is not None and self.control.interval > 0) or self.settings.stats:
-            self._send_to(worker, self.worker_metrics_command())
+        for stream in ("metrics", "requests"):
+            if self._relays(stream) or self.settings.stats:
+                self._send_to(worker, self.worker_stream_command(stream))
 
     def on_line(self, worker: _Worker, line: bytes) -> None:
         try:
@@ -169,8 +185,14 @@ class Master:
             worker.quick_failures = 0
         elif kind == "metrics":
             worker.last_metrics = {k: v for k, v in message.items() if k != "type"}
-            if self.control is not None and self.control.interval > 0:
+            if self._relays("metrics"):
                 self.control.send_raw(line + b"\n")
+        elif kind == "requests":
+            worker.last_requests = {k: v for k, v in message.items() if k != "type"}
+            if self._relays("requests"):
+                self.control.send_raw(line + b"\n")
+        elif kind == "requestDetail" and self.control is not None:
+            self.control.send_raw(line + b"\n")
         elif kind == "error":
             worker.last_error = message
             if self.control is not None and self.announced:
@@ -348,7 +370,7 @@ def run_master(args, settings, config_path, port, control, inherited: socket.soc
         from .stats_http import StatsServer
 
         try:
-            stats = StatsServer(settings.stats, master.snapshots, master.readiness)
+            stats = StatsServer(settings.stats, master.snapshots, master.readiness, master.request_logs)
             stats.start()
         except (OSError, ValueError) as error:
             LOG.error("STATS=%s: cannot serve stats: %s", settings.stats, error)

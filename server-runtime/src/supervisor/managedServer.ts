@@ -6,6 +6,8 @@
 import type {
   LogParams,
   MetricsSnapshot,
+  RequestDetail,
+  RequestsUpdate,
   ServerError,
   ServerInfo,
   ServerState,
@@ -13,6 +15,7 @@ import type {
 } from '../protocol';
 import { describeExit, describeRuntimeError, describeSpawnError } from './errors';
 import { DebouncedFileWatcher } from './fileWatcher';
+import { findFreePort, isPortInUse } from './ports';
 import type { ReadyMessage, RuntimeMessage } from './runtimeMessages';
 import { RuntimeProcess } from './runtimeProcess';
 
@@ -26,6 +29,7 @@ export interface ManagedServerOptions {
   onState: (info: ServerInfo) => void;
   onLog: (log: LogParams) => void;
   onMetrics: (snapshot: MetricsSnapshot) => void;
+  onRequests: (update: RequestsUpdate) => void;
 }
 
 type Outcome = { ready: ReadyMessage } | { error: ServerError };
@@ -42,12 +46,35 @@ function clockTime(): string {
 const STAGE_DEATH_RESTARTS = 3;
 const STAGE_DEATH_WINDOW_MS = 60_000;
 
+/** How long a requestDetail may take before it is answered with null (the runtime sends nothing when the
+ * request is no longer kept, so silence is an answer too). */
+const REQUEST_DETAIL_TIMEOUT_MS = 3000;
+/** How long debugpy may take to listen once the runtime is ready (it listens before the module starts). */
+const DEBUG_LISTEN_TIMEOUT_MS = 10_000;
+
+/**
+ * Resolves true once something listens on 127.0.0.1:port, false after `timeoutMs`. It probes by binding, not
+ * by connecting: debugpy's adapter takes any connection for its client, and one that connects and goes away
+ * early can leave it answering nobody after.
+ */
+export async function waitForListener(port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await isPortInUse('127.0.0.1', port)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}
+
 export class ManagedServer {
   private info: ServerInfo;
   private process: RuntimeProcess | undefined;
   private watcher: DebouncedFileWatcher | undefined;
   private queue: Promise<unknown> = Promise.resolve();
   private metricsIntervalMs = 0;
+  private requestsIntervalMs = 0;
+  /** requestDetail questions waiting for their answer, by "worker:thread:seq". */
+  private readonly detailWaiters = new Map<string, ((detail: RequestDetail | null) => void)[]>();
   private userStopped = false;
   /** A stop was requested and has not run yet (see stop()). */
   private stopPending = false;
@@ -83,8 +110,11 @@ export class ManagedServer {
 
   start(params?: StartParams): Promise<ServerInfo> {
     return this.enqueue(async () => {
+      // Start with the debugger on a server running without it (or the other way round) restarts it.
+      const modeChanged = params !== undefined && !!params.debug !== !!this.params.debug;
       if (params) this.params = params;
-      if (this.process && !this.process.hasExited && !params?.portOverride) return this.snapshot;
+      if (this.process && !this.process.hasExited && !params?.portOverride && !modeChanged)
+        return this.snapshot;
       if (this.process && !this.process.hasExited) await this.stopProcess('restarting');
       this.userStopped = false;
       this.syncWatcher();
@@ -112,6 +142,7 @@ export class ManagedServer {
         host: undefined,
         port: undefined,
         pid: undefined,
+        debugPort: undefined,
       });
       return this.snapshot;
     });
@@ -152,6 +183,40 @@ export class ManagedServer {
     if (intervalMs === this.metricsIntervalMs) return;
     this.metricsIntervalMs = intervalMs;
     if (this.info.state === 'running') this.process?.setMetricsInterval(intervalMs);
+  }
+
+  setRequestsInterval(intervalMs: number): void {
+    if (intervalMs === this.requestsIntervalMs) return;
+    this.requestsIntervalMs = intervalMs;
+    if (this.info.state === 'running') this.process?.setRequestsInterval(intervalMs);
+  }
+
+  /** One request's headers from the worker that ran it; null when it is no longer kept or nothing runs. */
+  requestDetail(worker: number, thread: string, seq: number): Promise<RequestDetail | null> {
+    const proc = this.process;
+    if (this.info.state !== 'running' || !proc?.askRequestDetail(thread, seq, worker))
+      return Promise.resolve(null);
+    const key = `${worker}:${thread}:${seq}`;
+    return new Promise((resolve) => {
+      const answer = (detail: RequestDetail | null) => {
+        clearTimeout(timer);
+        resolve(detail);
+      };
+      const timer = setTimeout(() => {
+        const left = (this.detailWaiters.get(key) ?? []).filter((w) => w !== answer);
+        if (left.length) this.detailWaiters.set(key, left);
+        else this.detailWaiters.delete(key);
+        resolve(null);
+      }, REQUEST_DETAIL_TIMEOUT_MS);
+      this.detailWaiters.set(key, [...(this.detailWaiters.get(key) ?? []), answer]);
+    });
+  }
+
+  private answerDetail(detail: RequestDetail): void {
+    const key = `${detail.worker ?? 0}:${detail.thread}:${detail.seq}`;
+    const waiters = this.detailWaiters.get(key) ?? [];
+    this.detailWaiters.delete(key);
+    for (const answer of waiters) answer(detail);
   }
 
   /** Graceful stop without state bookkeeping for a supervisor that is shutting down. */
@@ -222,21 +287,30 @@ export class ManagedServer {
     if (this.stopPending) return this.snapshot;
     const carried = this.carriedError;
     this.carriedError = undefined;
-    this.update({ state, error: undefined, url: undefined, pid: undefined });
+    this.update({ state, error: undefined, url: undefined, pid: undefined, debugPort: undefined });
     const problem = await this.options.validate(this.configPath, this.params.cwd);
     if (problem) {
       this.update({ state: 'stopped', error: problem });
       return this.snapshot;
     }
     this.launching = true;
-    const outcome = await this.spawnAndWait().finally(() => (this.launching = false));
+    const debugPort = this.params.debug ? await findFreePort('127.0.0.1') : undefined;
+    const outcome = await this.spawnAndWait(debugPort).finally(() => (this.launching = false));
     if ('error' in outcome && this.stopPending) {
       this.update({ state: 'stopped', error: undefined, pid: undefined });
     } else if ('error' in outcome) {
       this.update({ state: 'stopped', error: outcome.error, pid: undefined });
     } else {
       const r = outcome.ready;
+      // debugpy listens before the runtime's module runs, so it normally does by now; a debugger that does
+      // not is said in the log, and the server is still reported running (it serves).
+      if (debugPort !== undefined && !(await waitForListener(debugPort, DEBUG_LISTEN_TIMEOUT_MS)))
+        this.log(
+          'supervisor',
+          `debugpy does not listen on 127.0.0.1:${debugPort}: see the stderr lines above.`,
+        );
       this.update({
+        debugPort,
         state: 'running',
         error: carried,
         url: r.url,
@@ -250,6 +324,7 @@ export class ManagedServer {
         workers: r.workers,
       });
       if (this.metricsIntervalMs > 0) this.process?.setMetricsInterval(this.metricsIntervalMs);
+      if (this.requestsIntervalMs > 0) this.process?.setRequestsInterval(this.requestsIntervalMs);
     }
     return this.snapshot;
   }
@@ -259,7 +334,7 @@ export class ManagedServer {
    * stopped (SIGTERM, SIGKILL after stopTimeout) and resolves only once its process group is gone, so the
    * port is free again when the state says stopped.
    */
-  private spawnAndWait(): Promise<Outcome> {
+  private spawnAndWait(debugPort: number | undefined): Promise<Outcome> {
     return new Promise((resolve) => {
       let settled = false;
       let reported: Promise<ServerError> | undefined;
@@ -277,6 +352,7 @@ export class ManagedServer {
           cwd: this.params.cwd,
           runtimePath: this.options.runtimePath,
           port: this.params.portOverride,
+          debugPort,
         },
         {
           message: (msg: RuntimeMessage) => {
@@ -292,6 +368,12 @@ export class ManagedServer {
             } else if (msg.type === 'metrics') {
               const { type: _type, ...snapshot } = msg;
               this.options.onMetrics({ ...snapshot, id: this.id });
+            } else if (msg.type === 'requests') {
+              const { type: _type, ...log } = msg;
+              this.options.onRequests({ id: this.id, log });
+            } else if (msg.type === 'requestDetail') {
+              const { type: _type, ...detail } = msg;
+              this.answerDetail(detail);
             } else if (msg.type === 'reloaded') {
               this.log('supervisor', 'Runtime reloaded the app.');
               if (this.info.error) this.update({ error: undefined });

@@ -12,9 +12,12 @@ import {
   ListServersRequest,
   LogNotification,
   MetricsNotification,
+  RequestDetailRequest,
+  RequestsNotification,
   RestartRequest,
   ServerStateNotification,
   SetMetricsSubscriptionRequest,
+  SetRequestsSubscriptionRequest,
   StartRequest,
   StopRequest,
   UpdateServerOptionsRequest,
@@ -52,6 +55,7 @@ export function registerSupervisor(
       state: (info) => void connection.sendNotification(ServerStateNotification, info),
       log: (log) => logs.push(log),
       metrics: (snapshots) => void connection.sendNotification(MetricsNotification, snapshots),
+      requests: (updates) => void connection.sendNotification(RequestsNotification, updates),
     },
   });
 
@@ -61,6 +65,10 @@ export function registerSupervisor(
   connection.onRequest(UpdateServerOptionsRequest, (params) => supervisor.updateOptions(params));
   connection.onRequest(ListServersRequest, () => supervisor.list());
   connection.onRequest(SetMetricsSubscriptionRequest, (params) => supervisor.setMetricsSubscription(params));
+  connection.onRequest(SetRequestsSubscriptionRequest, (params) =>
+    supervisor.setRequestsSubscription(params),
+  );
+  connection.onRequest(RequestDetailRequest, (params) => supervisor.requestDetail(params));
   connection.onRequest(ConfigureSupervisorRequest, (settings) => supervisor.configure(settings));
 
   // Last line of defence: whatever way this process exits, take the Python servers with it.

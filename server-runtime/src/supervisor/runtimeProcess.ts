@@ -9,7 +9,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { LineSplitter } from './lineSplitter';
-import { metricsCommand, parseRuntimeMessage, type RuntimeMessage } from './runtimeMessages';
+import {
+  metricsCommand,
+  parseRuntimeMessage,
+  requestDetailCommand,
+  requestsCommand,
+  type RuntimeMessage,
+} from './runtimeMessages';
 
 export interface RuntimeLaunch {
   python: string;
@@ -18,6 +24,8 @@ export interface RuntimeLaunch {
   /** Folder that holds the Server_3_free_threads package; prepended to PYTHONPATH. */
   runtimePath: string;
   port?: number;
+  /** Run under debugpy listening on 127.0.0.1:debugPort ("Server 3: Start with Debugger"). */
+  debugPort?: number;
 }
 
 export interface RuntimeListener {
@@ -41,6 +49,10 @@ export class RuntimeProcess {
   constructor(launch: RuntimeLaunch, listener: RuntimeListener) {
     const args = ['-m', 'Server_3_free_threads', '--config', launch.configPath, '--control-fd', '3'];
     if (launch.port !== undefined) args.push('--port', String(launch.port));
+    // debugpy runs the module in this same process (runpy), so fd 3, the process group and the exit codes
+    // are the runtime's as without it; it listens before the module starts and does not wait for a client.
+    if (launch.debugPort !== undefined)
+      args.unshift('-m', 'debugpy', '--listen', `127.0.0.1:${launch.debugPort}`);
     const pythonPath = [launch.runtimePath, process.env.PYTHONPATH].filter(Boolean).join(':');
     this.child = spawn(launch.python, args, {
       cwd: launch.cwd,
@@ -110,8 +122,22 @@ export class RuntimeProcess {
   }
 
   setMetricsInterval(intervalMs: number): void {
-    if (this.exited || !this.control || this.control.destroyed) return;
-    this.control.write(metricsCommand(intervalMs));
+    this.command(metricsCommand(intervalMs));
+  }
+
+  setRequestsInterval(intervalMs: number): void {
+    this.command(requestsCommand(intervalMs));
+  }
+
+  /** Asks for one request's headers; the answer comes as a requestDetail message (none when not kept). */
+  askRequestDetail(thread: string, seq: number, worker: number): boolean {
+    return this.command(requestDetailCommand(thread, seq, worker));
+  }
+
+  private command(line: string): boolean {
+    if (this.exited || !this.control || this.control.destroyed) return false;
+    this.control.write(line);
+    return true;
   }
 
   /** Sends a signal to the whole process group; false when it is already gone. */

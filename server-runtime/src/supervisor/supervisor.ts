@@ -8,6 +8,9 @@ import type {
   LogParams,
   MetricsSnapshot,
   MetricsSubscriptionParams,
+  RequestDetail,
+  RequestDetailParams,
+  RequestsUpdate,
   ServerError,
   ServerInfo,
   ServerOptionsParams,
@@ -21,6 +24,7 @@ export interface SupervisorEvents {
   state(info: ServerInfo): void;
   log(log: LogParams): void;
   metrics(snapshots: MetricsSnapshot[]): void;
+  requests(updates: RequestsUpdate[]): void;
 }
 
 export interface SupervisorOptions {
@@ -42,6 +46,7 @@ export class Supervisor {
   private readonly servers = new Map<string, ManagedServer>();
   private settings: SupervisorSettings;
   private subscription: MetricsSubscriptionParams = { ids: [], intervalMs: 0 };
+  private requestsSubscription: MetricsSubscriptionParams = { ids: [], intervalMs: 0 };
 
   constructor(private readonly options: SupervisorOptions) {
     this.settings = { stopTimeoutMs: options.stopTimeoutMs ?? 5000 };
@@ -63,9 +68,11 @@ export class Supervisor {
         onState: (info) => this.options.events.state(info),
         onLog: (log) => this.options.events.log(log),
         onMetrics: (snapshot) => this.options.events.metrics([snapshot]),
+        onRequests: (update) => this.options.events.requests([update]),
       });
       this.servers.set(id, server);
       server.setMetricsInterval(this.intervalFor(id));
+      server.setRequestsInterval(this.intervalFor(id, this.requestsSubscription));
     }
     return server.start(params);
   }
@@ -92,6 +99,19 @@ export class Supervisor {
     for (const [id, server] of this.servers) server.setMetricsInterval(this.intervalFor(id));
   }
 
+  /** The request log streams like the metrics: only for the servers a visible view shows. */
+  setRequestsSubscription(params: MetricsSubscriptionParams): void {
+    this.requestsSubscription = { ids: [...params.ids], intervalMs: Math.max(0, params.intervalMs) };
+    for (const [id, server] of this.servers)
+      server.setRequestsInterval(this.intervalFor(id, this.requestsSubscription));
+  }
+
+  /** One request with its (redacted) headers; null when the server or the request is gone. */
+  requestDetail(params: RequestDetailParams): Promise<RequestDetail | null> {
+    const server = this.servers.get(params.id);
+    return server ? server.requestDetail(params.worker, params.thread, params.seq) : Promise.resolve(null);
+  }
+
   /** The server object itself, for tests (pid, watcher readiness). */
   get(id: string): ManagedServer | undefined {
     return this.servers.get(id);
@@ -105,8 +125,8 @@ export class Supervisor {
     for (const server of this.servers.values()) server.kill();
   }
 
-  private intervalFor(id: string): number {
-    return this.subscription.ids.includes(id) ? this.subscription.intervalMs : 0;
+  private intervalFor(id: string, subscription = this.subscription): number {
+    return subscription.ids.includes(id) ? subscription.intervalMs : 0;
   }
 
   private require(id: string): ManagedServer {
