@@ -43,7 +43,7 @@ export const suites = [
   // Mutation gate of the Python runtime: a sample of cosmic-ray mutants per module (test/README.md).
   {
     name: 'mutation-py',
-    cmd: 'bash scripts/mutation-python.sh --gate --budget 300',
+    cmd: 'bash scripts/mutation-python.sh --gate --budget 240',
     count: counters.plain,
     floor: 15,
   },
