@@ -21,6 +21,7 @@
  * Metrics and the request log are requested only while the panel is visible.
  */
 import * as vscode from 'vscode';
+import { webviewPage } from './webviewPage';
 import type { Ctx } from './ctx';
 import type { FromWebview, PanelPoint, PanelServer, ToWebview } from '../webview/messages';
 import { RingBuffer } from '../webview/ringBuffer';
@@ -29,14 +30,6 @@ export const METRICS_VIEW_TYPE = 'server3.metrics';
 /** Points kept per server: 300 points = 2.5 min at 500 ms; bounded however long the panel stays open. */
 const HISTORY_POINTS = 300;
 export const METRICS_PANEL_TITLE = 'Server 3: Live Metrics';
-
-/** A fresh nonce per page: the only scripts the panels' CSP lets run carry it. */
-export function webviewNonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let out = '';
-  for (let i = 0; i < 32; i++) out += chars[Math.floor(Math.random() * chars.length)];
-  return out;
-}
 
 export class MetricsPanel implements vscode.Disposable {
   private static current: MetricsPanel | undefined;
@@ -143,29 +136,10 @@ export class MetricsPanel implements vscode.Disposable {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const dist = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
-    const n = webviewNonce();
-    const csp = [
-      "default-src 'none'",
-      `script-src 'nonce-${n}' ${webview.cspSource}`,
-      `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>${METRICS_PANEL_TITLE}</title>
-</head>
-<body>
-<header>
+    return webviewPage(this.panel.webview, this.ctx.extension.extensionUri, {
+      script: 'webview.js',
+      title: METRICS_PANEL_TITLE,
+      body: `<header>
   <label for="server-select">Server</label>
   <select id="server-select" aria-label="Server"></select>
   <span id="server-state" role="status"></span>
@@ -203,10 +177,8 @@ export class MetricsPanel implements vscode.Disposable {
     <thead><tr><th>Route</th><th>Requests</th><th>p50</th><th>p99</th><th>Errors</th></tr></thead>
     <tbody id="route-rows"></tbody>
   </table>
-</div>
-<script nonce="${n}" src="${script}"></script>
-</body>
-</html>`;
+</div>`,
+    });
   }
 
   dispose(): void {

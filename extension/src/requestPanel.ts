@@ -15,11 +15,11 @@
  *  - `#copy-curl` (Copy as curl) and `#copied` (says what was copied).
  */
 import * as vscode from 'vscode';
+import { webviewPage } from './webviewPage';
 import type { Ctx } from './ctx';
 import { curlCommand, redactedCount } from './curl';
 import type { RequestEntry } from './requestsStore';
 import type { FromRequestWebview, ShownRequest, ToRequestWebview } from '../webview/requestMessages';
-import { webviewNonce } from './metricsPanel';
 
 export const REQUEST_VIEW_TYPE = 'server3.request';
 export const REQUEST_PANEL_TITLE = 'Server 3: Request';
@@ -137,29 +137,10 @@ export class RequestPanel implements vscode.Disposable {
   }
 
   private html(): string {
-    const webview = this.panel.webview;
-    const dist = vscode.Uri.joinPath(this.ctx.extension.extensionUri, 'dist');
-    const script = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'request.js'));
-    const style = webview.asWebviewUri(vscode.Uri.joinPath(dist, 'webview.css'));
-    const n = webviewNonce();
-    const csp = [
-      "default-src 'none'",
-      `script-src 'nonce-${n}' ${webview.cspSource}`,
-      `style-src ${webview.cspSource}`,
-      `img-src ${webview.cspSource}`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${style}">
-<title>${REQUEST_PANEL_TITLE}</title>
-</head>
-<body>
-<header>
+    return webviewPage(this.panel.webview, this.ctx.extension.extensionUri, {
+      script: 'request.js',
+      title: REQUEST_PANEL_TITLE,
+      body: `<header>
   <h1 id="request-title">Request</h1>
   <button id="copy-curl" type="button" aria-label="Copy as curl">Copy as curl</button>
   <span id="copied" class="hint" role="status"></span>
@@ -177,10 +158,8 @@ export class RequestPanel implements vscode.Disposable {
 <table id="response-headers" aria-label="Response headers">
   <thead><tr><th>Name</th><th>Value</th></tr></thead>
   <tbody id="response-header-rows"></tbody>
-</table>
-<script nonce="${n}" src="${script}"></script>
-</body>
-</html>`;
+</table>`,
+    });
   }
 
   dispose(): void {
