@@ -380,7 +380,8 @@ class Server:
             )
         self.read_thread.stop()
         self.close_thread.stop()
-        self.app_pool.stop()
+        for thread in self.app_threads:
+            thread.stop()
         self.read_thread.join(2.0)
         self.close_thread.join(3.0)
         for thread in self.app_threads:
