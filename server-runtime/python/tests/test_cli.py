@@ -367,11 +367,11 @@ def test_check_config_command_lines_parse_without_argparse(argv, config):
 
 
 def test_an_unexpected_error_without_control_channel_exits_1(monkeypatch, capsys):
-    from Server_3_free_threads import cli, startup
+    from Server_3_free_threads import cli, contract, startup
 
     def fail(args, control):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(startup, "run", fail)
-    assert cli.main(["--config", "x.config"]) == cli.EXIT_OTHER
+    assert cli.main(["--config", "x.config"]) == contract.EXIT["other"]
     assert "unexpected error: boom" in capsys.readouterr().err
