@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CompletionItemKind, DiagnosticSeverity, SymbolKind } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { CompletionItem, TextEdit } from 'vscode-languageserver/node';
-import { codeActions } from '../../server-runtime/src/config/actions';
-import { completeAt } from '../../server-runtime/src/config/complete';
+import type { CompletionItem, CompletionList, TextEdit } from 'vscode-languageserver/node';
+import { type ActionContext, codeActions } from '../../server-runtime/src/config/actions';
+import type { AppCandidate } from '../../server-runtime/src/config/appCandidates';
+import { type CompletionContext, completeAt } from '../../server-runtime/src/config/complete';
 import { toDiagnostic } from '../../server-runtime/src/config/diagnostics';
 import { fieldMarkdown, fieldSummary, rangeLabel } from '../../server-runtime/src/config/docs';
 import { readSomaxconn } from '../../server-runtime/src/config/fileChecks';
@@ -20,6 +21,7 @@ import { compareProblems, formatProblem, type Problem } from '../../server-runti
 import { FIELD_BY_NAME, FIELDS, type FieldSpec } from '../../server-runtime/src/config/schema';
 import { documentSymbols } from '../../server-runtime/src/config/symbols';
 import { validate } from '../../server-runtime/src/config/validate';
+import type { WsgiCallable } from '../../server-runtime/src/config/wsgiCallables';
 
 const GOOD = 'HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=400\nAPP=hello.wsgi\nDOMAIN=localhost\n';
 const URI = 'file:///w/.config_server';
@@ -28,16 +30,39 @@ function applyEdits(text: string, edits: TextEdit[]): string {
   return TextDocument.applyEdits(TextDocument.create(URI, 'server3-config', 1, text), edits);
 }
 
+/** A candidate for APP as appCandidates.ts makes them: `module` under /w defining `name` on `line`. */
+function candidate(module: string, name: string, kind: string, line = 0): AppCandidate {
+  const file = `/w/${module.replace(/\./g, '/')}.py`;
+  return { module, file, callable: { name, line, kind }, depth: module.split('.').length - 1 };
+}
+
 const calls: string[] = [];
-const ctx = {
-  modulesDefining: async (callable: string) => {
-    calls.push(callable);
-    return callable === 'application' ? ['api', 'hello.wsgi'] : ['flaskapp'];
+/** What the context's callablesOfApp() answers (APP_CALLABLE's values). */
+let appCallables: WsgiCallable[] = [];
+const ctx: CompletionContext = {
+  appCandidates: async (wanted: string) => {
+    calls.push(wanted);
+    const candidates =
+      wanted === 'application'
+        ? [
+            candidate('api', 'application', 'defines application'),
+            candidate('hello.wsgi', 'application', 'Django WSGI application', 3),
+          ]
+        : [candidate('flaskapp', 'app', 'Flask app', 4)];
+    return { candidates, complete: true };
   },
+  callablesOfApp: () => appCallables,
 };
 
-async function complete(text: string, line: number, character: number): Promise<CompletionItem[]> {
+async function completeList(text: string, line: number, character: number): Promise<CompletionList> {
   return completeAt(text, { line, character }, ctx);
+}
+
+async function complete(text: string, line: number, character: number): Promise<CompletionItem[]> {
+  const list = await completeList(text, line, character);
+  // Only APP's list can be incomplete (a big workspace still being indexed).
+  assert.equal(list.isIncomplete, false);
+  return list.items;
 }
 
 /** Value items as [label, detail, sortText, preselect] rows. */
@@ -237,16 +262,44 @@ describe('value completion', () => {
 
   test("APP: the workspace's modules that define APP_CALLABLE (the last one set), or application", async () => {
     calls.length = 0;
+    const items = await complete('APP=\n', 0, 4);
+    const at4 = { start: { line: 0, character: 4 }, end: { line: 0, character: 4 } };
+    assert.deepEqual(items, [
+      {
+        label: 'api',
+        kind: CompletionItemKind.Module,
+        detail: 'application · defines application',
+        documentation: {
+          kind: 'markdown',
+          value: '`application` (defines application) in /w/api.py, line 1',
+        },
+        sortText: '00000',
+        preselect: true,
+        textEdit: { range: at4, newText: 'api' },
+        additionalTextEdits: undefined,
+      },
+      {
+        label: 'hello.wsgi',
+        kind: CompletionItemKind.Module,
+        detail: 'application · Django WSGI application',
+        documentation: {
+          kind: 'markdown',
+          value: '`application` (Django WSGI application) in /w/hello/wsgi.py, line 4',
+        },
+        sortText: '00001',
+        preselect: false,
+        textEdit: { range: at4, newText: 'hello.wsgi' },
+        additionalTextEdits: undefined,
+      },
+    ]);
     assert.deepEqual(
-      (await complete('APP=\n', 0, 4)).map((i) => [i.label, i.detail]),
-      [
-        ['api', 'defines application'],
-        ['hello.wsgi', 'defines application'],
-      ],
-    );
-    assert.deepEqual(
-      (await complete('APP_CALLABLE=x\nAPP=\nAPP_CALLABLE=app\n', 1, 4)).map((i) => [i.label, i.detail]),
-      [['flaskapp', 'defines app']],
+      (await complete('APP_CALLABLE=x\nAPP=\nAPP_CALLABLE=app\n', 1, 4)).map((i) => [
+        i.label,
+        i.detail,
+        i.additionalTextEdits,
+      ]),
+      [['flaskapp', 'app · Flask app', undefined]],
+      'the last APP_CALLABLE is asked for; it already names the callable: no edit',
     );
     assert.deepEqual(
       (await complete('APP=\nAPP_CALLABLE=app\nPORT=1\n', 0, 4)).map((i) => i.label),
@@ -254,7 +307,74 @@ describe('value completion', () => {
       'the APP_CALLABLE line, not the last line',
     );
     await complete('APP_CALLABLE=\nAPP=\n', 1, 4);
-    assert.deepEqual(calls, ['application', 'app', 'app', 'application']);
+    // Not an identifier: asks for application, and picking a module sets APP_CALLABLE to its callable.
+    const fixing = await complete('APP_CALLABLE=1x\nAPP=\n', 1, 4);
+    assert.deepEqual(calls, ['application', 'app', 'app', 'application', 'application']);
+    assert.deepEqual(fixing[0].additionalTextEdits, [
+      {
+        range: { start: { line: 0, character: 13 }, end: { line: 0, character: 15 } },
+        newText: 'application',
+      },
+    ]);
+    assert.equal(
+      (fixing[0].documentation as { value: string }).value,
+      '`application` (defines application) in /w/api.py, line 1\n\nAlso sets `APP_CALLABLE=application`.',
+    );
+  });
+
+  test('APP: a module whose callable is not application adds APP_CALLABLE under APP; an incomplete list says so', async () => {
+    const text = 'HOST=1\r\nAPP=x  # c\r\nPORT=1';
+    const list = await completeAt(
+      text,
+      { line: 1, character: 5 },
+      {
+        appCandidates: async () => ({
+          candidates: [candidate('flaskapp', 'app', 'Flask app', 4)],
+          complete: false,
+        }),
+        callablesOfApp: () => [],
+        describeFile: (file) => `<${file}>`,
+      },
+    );
+    assert.equal(list.isIncomplete, true);
+    const [item] = list.items;
+    assert.deepEqual(item.additionalTextEdits, [
+      {
+        range: { start: { line: 1, character: 10 }, end: { line: 1, character: 10 } },
+        newText: '\r\nAPP_CALLABLE=app',
+      },
+    ]);
+    assert.deepEqual(item.documentation, {
+      kind: 'markdown',
+      value: '`app` (Flask app) in </w/flaskapp.py>, line 5\n\nAlso sets `APP_CALLABLE=app`.',
+    });
+    assert.equal(
+      applyEdits(text, [editOf(item), ...item.additionalTextEdits!]),
+      'HOST=1\r\nAPP=flaskapp  # c\r\nAPP_CALLABLE=app\r\nPORT=1',
+    );
+  });
+
+  test("APP_CALLABLE: the callables APP's module defines, then the usual names it does not", async () => {
+    const labels = async () =>
+      (await complete('APP_CALLABLE=', 0, 13)).map((i) => [i.label, i.detail, i.sortText, i.preselect]);
+    try {
+      appCallables = [
+        { name: 'app', line: 4, kind: 'Flask app' },
+        { name: 'make', line: 9, kind: 'app from a factory' },
+      ];
+      assert.deepEqual(await labels(), [
+        ['app', 'Flask app, line 5', '000', true],
+        ['make', 'app from a factory, line 10', '001', false],
+        ['application', 'default', '002', false],
+      ]);
+      appCallables = [{ name: 'application', line: 0, kind: 'WSGI function' }];
+      assert.deepEqual(await labels(), [
+        ['application', 'WSGI function, line 1', '000', true],
+        ['app', '', '001', false],
+      ]);
+    } finally {
+      appCallables = [];
+    }
   });
 
   test('the range covers the value between the blanks, before a trailing comment, and reaches the cursor', async () => {
@@ -298,11 +418,11 @@ describe('quick fixes', () => {
     character: number,
     endLine = line,
     endCharacter = character,
-    app?: string,
+    context?: ActionContext,
   ) {
     const { parsed, problems } = validate(text, { fileSystem: false });
     const range = { start: { line, character }, end: { line: endLine, character: endCharacter } };
-    return { actions: codeActions(URI, text, parsed, problems, range, app), problems };
+    return { actions: codeActions(URI, text, parsed, problems, range, context), problems };
   }
   const applied = (text: string, action: { edit?: { changes?: Record<string, TextEdit[]> } }) =>
     applyEdits(text, action.edit!.changes![URI]);
@@ -316,7 +436,7 @@ describe('quick fixes', () => {
     );
     assert.deepEqual(
       actions[0].diagnostics,
-      problems.filter((p) => p.code === 'missing-required').map(toDiagnostic),
+      problems.filter((p) => p.code === 'missing-required').map((p) => toDiagnostic(p, URI)),
     );
     assert.equal(
       applied(text, actions[0]),
@@ -324,7 +444,9 @@ describe('quick fixes', () => {
     );
     // With a module found in the workspace, APP gets it; CRLF files get CRLF; a final line end is not doubled.
     const crlf = 'HOST=127.0.0.1\r\n';
-    const [fix] = actionsAt(crlf, 0, 0, 0, 0, 'hello.wsgi').actions;
+    const [fix] = actionsAt(crlf, 0, 0, 0, 0, {
+      candidates: [candidate('hello.wsgi', 'application', 'Django WSGI application')],
+    }).actions;
     assert.equal(
       applied(crlf, fix),
       'HOST=127.0.0.1\r\nPORT=8000\r\nSOCKET_BACKLOG=1024\r\nAPP=hello.wsgi\r\nDOMAIN=localhost\r\n',
@@ -341,12 +463,12 @@ describe('quick fixes', () => {
     assert.deepEqual(actionsAt(text, 1, 3).actions, []);
   });
 
-  test('rename a misspelt key (not preferred) and a lower-case one (preferred)', () => {
+  test('rename a misspelt key and a lower-case one: every suggestion is a preferred "Change X to Y"', () => {
     const text = GOOD.replace('HOST', 'HSOT').replace('PORT', 'port');
     const rename = actionsAt(text, 0, 2).actions;
     assert.deepEqual(
       rename.map((a) => [a.title, a.isPreferred]),
-      [['Change HSOT to HOST', false]],
+      [['Change HSOT to HOST', true]],
     );
     assert.equal(applied(text, rename[0]).split('\n')[0], 'HOST=127.0.0.1');
     const { problems } = actionsAt(text, 0, 2);
@@ -394,7 +516,13 @@ describe('quick fixes', () => {
     );
     assert.deepEqual(titles(1, 8), ['Set PORT to its default (8000)']);
     assert.deepEqual(titles(2, 0), ['Set SOCKET_BACKLOG to its default (1024)']);
-    assert.deepEqual(titles(3, 5), ['Set APP to its default (wsgi)']);
+    // APP as a path: its suggestion (the dotted module) first, preferred, then the default.
+    assert.deepEqual(titles(3, 5), ['Change a/b.py to a.b', 'Set APP to its default (wsgi)']);
+    assert.deepEqual(
+      actionsAt(text, 3, 5).actions.map((a) => a.isPreferred),
+      [true, false],
+    );
+    assert.equal(applied(text, actionsAt(text, 3, 5).actions[0]).split('\n')[3], 'APP=a.b');
     assert.deepEqual(titles(4, 8), ['Set DOMAIN to its default (localhost)']);
     assert.deepEqual(titles(5, 9), ['Set METRICS to its default (on)']);
     assert.deepEqual(titles(6, 7), ['Listen on 127.0.0.1:9100 (this machine only)']);

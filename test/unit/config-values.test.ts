@@ -188,10 +188,18 @@ describe('value checks', () => {
     assert.equal(message('METRICS', 'maybe'), "METRICS: 'maybe' is not on/off, true/false, yes/no or 1/0");
     assert.equal(code('METRICS', ''), 'bad-boolean');
     assert.equal(code('ACCESS_LOG', 'combined'), undefined);
+    // A value in the wrong case is a "did you mean" with its suggestion (its quick fix writes it);
+    // a value near none of them gets the example.
     assert.equal(
       message('ACCESS_LOG', 'Combined'),
-      "ACCESS_LOG: 'Combined' is not one of off, common, combined, e.g. ACCESS_LOG=combined",
+      "ACCESS_LOG: 'Combined' is not one of off, common, combined: did you mean combined?",
     );
+    assert.equal(checkValue(field('ACCESS_LOG'), 'Combined')?.suggestion, 'combined');
+    assert.equal(
+      message('ACCESS_LOG', 'zzzzzz'),
+      "ACCESS_LOG: 'zzzzzz' is not one of off, common, combined, e.g. ACCESS_LOG=combined",
+    );
+    assert.equal(checkValue(field('ACCESS_LOG'), 'zzzzzz')?.suggestion, undefined);
   });
 
   test('hosts: a bracketed IPv6 is explained, anything else not an address or name is refused', () => {
@@ -219,10 +227,11 @@ describe('value checks', () => {
     assert.equal(hint('pkg\\wsgi.py'), ': write it with dots and without .py, e.g. APP=pkg.wsgi');
     assert.equal(hint('//pkg/wsgi//'), ': write it with dots and without .py, e.g. APP=pkg.wsgi');
     assert.equal(hint('mod.pyx/a.py'), ': write it with dots and without .py, e.g. APP=mod.pyx.a');
-    assert.equal(hint('my-app'), ', e.g. APP=mypkg.wsgi (for mypkg/wsgi.py)');
+    // gunicorn's module:callable is accepted, so the example shows it too.
+    assert.equal(hint('my-app'), ', e.g. APP=mypkg.wsgi (for mypkg/wsgi.py) or APP=mypkg.wsgi:app');
     assert.equal(
       message('APP', '1mod'),
-      "APP: '1mod' is not a dotted module path, e.g. APP=mypkg.wsgi (for mypkg/wsgi.py)",
+      "APP: '1mod' is not a dotted module path, e.g. APP=mypkg.wsgi (for mypkg/wsgi.py) or APP=mypkg.wsgi:app",
     );
     assert.equal(
       message('APP_CALLABLE', 'a.b'),

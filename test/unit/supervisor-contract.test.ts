@@ -354,7 +354,13 @@ describe('validate first', { timeout: 10_000 }, () => {
     const e = (await validateConfigFile(missing))!;
     assert.equal(e.kind, 'config-invalid');
     assert.equal(e.file, missing);
-    assert.match(e.message, new RegExp(`^Cannot read the config file ${missing}: ENOENT`));
+    // A missing file is said in words; any other error keeps its own message (here: a folder).
+    assert.equal(e.message, `Cannot read the config file ${missing}: it does not exist`);
+    const shown = (await validateConfigFile(missing, tmp))!.message;
+    assert.equal(shown, 'Cannot read the config file missing.server3: it does not exist');
+    const folder = (await validateConfigFile(tmp))!;
+    assert.equal(folder.kind, 'config-invalid');
+    assert.match(folder.message, new RegExp(`^Cannot read the config file ${tmp}: EISDIR`));
   });
 });
 

@@ -79,3 +79,32 @@ def test_a_breakpoint_stops_one_app_thread_while_the_others_serve(debugged):
     stopped_request.join(30)
     assert outcome["r"][0] == 200 and outcome["r"][2] == b"resumed"
     server.assert_serving()
+
+
+def test_a_breakpoint_in_the_pipelines_own_code_never_stops_it(debugged):
+    """The read thread is not traced at all (not only hidden from the thread list): a breakpoint set in its
+    code, as a user stepping through the server's source might, is never hit and requests are answered."""
+    import inspect
+
+    from Server_3_free_threads import read_thread
+
+    server, dap = debugged
+    dap.request(
+        "initialize", adapterID="debugpy", clientID="server3-test", linesStartAt1=True, pathFormat="path"
+    )
+    attach = dap.send("attach", justMyCode=False, stopAllThreadsOnSuspend=False, subProcess=False)
+    dap.event("initialized")
+    # A line of on_readable that every request's bytes pass through, on the read thread.
+    lines, first = inspect.getsourcelines(read_thread.ReadThread.on_readable)
+    body_line = first + next(i for i, text in enumerate(lines) if "if conn.closing:" in text)
+    path = inspect.getsourcefile(read_thread)
+    found = dap.request("setBreakpoints", source={"path": path}, breakpoints=[{"line": body_line}])
+    assert found["body"]["breakpoints"][0]["verified"], found
+    dap.request("configurationDone")
+    dap.response(attach)
+
+    for _ in range(3):
+        assert server.request("GET", "/fast", timeout=10)[2] == b"fast"
+    with pytest.raises(TimeoutError):
+        dap.event("stopped", timeout=2)
+    server.assert_serving()

@@ -1,6 +1,7 @@
 """HTTP/1.1 behaviour over real sockets: keep-alive, pipelining, HEAD, HTTP/1.0, chunked bodies both ways,
 Expect: 100-continue, large responses to slow readers (EPOLLOUT parking), sendfile."""
 
+import email.utils
 import json
 import os
 import socket
@@ -14,6 +15,10 @@ def test_hello_and_date_header(basic_server):
     assert (status, body) == (200, b"Hello, world!")
     assert headers["content-length"] == "13"
     assert headers["date"].endswith("GMT")
+    # The date is now, in RFC 9110's IMF-fixdate (day and month names included: a wrong index shows here).
+    sent = email.utils.parsedate_to_datetime(headers["date"])
+    assert abs(sent.timestamp() - time.time()) < 5, headers["date"]
+    assert headers["date"] == email.utils.format_datetime(sent, usegmt=True), headers["date"]
 
 
 def test_keep_alive_is_the_default_for_http11(basic_server):
