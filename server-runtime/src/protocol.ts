@@ -128,8 +128,6 @@ export const LogNotification = new NotificationType<LogParams>('server3/log');
 // the runtime, the supervisor and the views.
 export type ThreadMetrics = Contract.ThreadMetrics;
 export type LatencyHistogram = Contract.LatencyHistogram;
-export type MetricsTotals = Contract.MetricsTotals;
-export type Health = Contract.Health;
 
 /** Fields of a snapshot the views read as optional (test fixtures and replays may leave them out). */
 type OptionalSnapshotFields = 'python' | 'gil' | 'processCpuSeconds' | 'health';

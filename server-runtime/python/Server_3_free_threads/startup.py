@@ -20,7 +20,7 @@ TEST_MODE_CONFIG = (
 APP_FILE_CODES = ("module-not-found", "no-application")
 
 
-def read_settings(config: str | None, check_only: bool):
+def read_settings(config: str | None):
     """(settings, absolute config path or None, problems). Raises StartupError for an unreadable file."""
     if config is None:
         settings, problems = parse_config_text(TEST_MODE_CONFIG)
@@ -56,7 +56,7 @@ def run(args, control) -> int:
         raise StartupError(
             "configInvalid", ["--check-config needs a config: --check-config PATH (or --config PATH)"]
         )
-    settings, config_path, problems = read_settings(args.config, args.check_config)
+    settings, config_path, problems = read_settings(args.config)
     errors = [p for p in problems if p.severity == "error"]
     if args.check_config:
         for problem in problems:

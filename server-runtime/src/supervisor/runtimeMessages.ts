@@ -9,7 +9,7 @@
 import type { ErrorMessage, ReadyMessage } from '../contract.generated';
 import type { MetricsSnapshot } from '../protocol';
 
-export type { ErrorMessage, ReadyMessage, RuntimeErrorKind } from '../contract.generated';
+export type { ErrorMessage, ReadyMessage } from '../contract.generated';
 export { ExitCode } from '../contract.generated';
 
 export interface MetricsMessage extends Omit<MetricsSnapshot, 'id'> {
