@@ -18,13 +18,13 @@ import {
 } from '../../server-runtime/src/protocol';
 import { createClient } from './client';
 import { FixNotices } from './fixNotices';
-import { Config } from './config';
+import { Settings } from './settings';
 import { MetricsStore } from './metricsStore';
 import { MetricsSubscription } from './metricsSubscription';
 import { Output } from './output';
 
 export class Ctx implements vscode.Disposable {
-  readonly config = new Config();
+  readonly settings = new Settings();
   readonly output = new Output();
   readonly metrics = new MetricsStore();
   readonly subscription: MetricsSubscription;
@@ -42,7 +42,7 @@ export class Ctx implements vscode.Disposable {
 
   constructor(readonly extension: vscode.ExtensionContext) {
     this.subscription = new MetricsSubscription(
-      () => this.config.metricsIntervalMs,
+      () => this.settings.metricsIntervalMs,
       async (params) => {
         if (this.languageClient?.isRunning())
           await this.languageClient.sendRequest(SetMetricsSubscriptionRequest, params);
@@ -113,7 +113,7 @@ export class Ctx implements vscode.Disposable {
   private async pushSettings(): Promise<void> {
     if (this.languageClient?.isRunning())
       await this.languageClient.sendRequest(ConfigureSupervisorRequest, {
-        stopTimeoutMs: this.config.stopTimeoutMs,
+        stopTimeoutMs: this.settings.stopTimeoutMs,
       });
   }
 
@@ -126,8 +126,8 @@ export class Ctx implements vscode.Disposable {
       await client
         .sendRequest(UpdateServerOptionsRequest, {
           id: server.id,
-          autoRestart: this.config.autoRestart(scope),
-          autoRestartDelayMs: this.config.autoRestartDelayMs(scope),
+          autoRestart: this.settings.autoRestart(scope),
+          autoRestartDelayMs: this.settings.autoRestartDelayMs(scope),
         })
         .catch(() => undefined);
     }
