@@ -16,8 +16,8 @@ const targets = [
     external: ['vscode'],
   },
   {
-    entryPoints: ['server-runtime/src/server.ts'],
-    outfile: 'dist/server.js',
+    entryPoints: ['server-runtime/src/languageServer.ts'],
+    outfile: 'dist/languageServer.js',
     platform: 'node',
     format: 'cjs',
     target: 'node20',

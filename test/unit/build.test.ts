@@ -16,7 +16,7 @@ test('the build fails and names what is missing when an entry point is gone', ()
       encoding: 'utf8',
     });
     assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /missing extension\/src\/extension\.ts, server-runtime\/src\/server\.ts/);
+    assert.match(r.stderr, /missing extension\/src\/extension\.ts, server-runtime\/src\/languageServer\.ts/);
   } finally {
     rmSync(empty, { recursive: true, force: true });
   }
