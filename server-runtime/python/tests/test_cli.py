@@ -375,3 +375,22 @@ def test_an_unexpected_error_without_control_channel_exits_1(monkeypatch, capsys
     monkeypatch.setattr(startup, "run", fail)
     assert cli.main(["--config", "x.config"]) == contract.EXIT["other"]
     assert "unexpected error: boom" in capsys.readouterr().err
+
+
+def test_a_startup_error_carries_its_exit_code_kind_and_message_from_the_schema():
+    from Server_3_free_threads import contract
+    from Server_3_free_threads.lifecycle import StartupError
+
+    error = StartupError("addressInUse", ["first line", "second line"], file="/w/.config_server", line=3)
+    assert str(error) == "first line"
+    assert (error.exit_code, error.kind) == (contract.EXIT["addressInUse"], "port-in-use")
+    assert error.message_dict() == {
+        "type": "error",
+        "kind": "port-in-use",
+        "message": "first line",
+        "file": "/w/.config_server",
+        "line": 3,
+    }
+    bare = StartupError("other", [])
+    assert str(bare) == bare.message_dict()["message"] == "other"
+    assert "file" not in StartupError("appImport", ["x"], line=7).message_dict()  # a line needs its file
