@@ -394,3 +394,20 @@ def test_a_startup_error_carries_its_exit_code_kind_and_message_from_the_schema(
     bare = StartupError("other", [])
     assert str(bare) == bare.message_dict()["message"] == "other"
     assert "file" not in StartupError("appImport", ["x"], line=7).message_dict()  # a line needs its file
+
+
+def test_a_port_can_be_bound_again_at_once_after_the_server_closed_its_connections():
+    """SO_REUSEADDR: a restarted server binds its port while the connections it closed sit in TIME_WAIT."""
+    from Server_3_free_threads.lifecycle import bind
+
+    listener = bind("127.0.0.1", 0, 8)
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port), timeout=5)
+    conn, _ = listener.accept()
+    conn.close()  # the server closes first: its side of the connection goes to TIME_WAIT
+    assert client.recv(1) == b""
+    client.close()
+    listener.close()
+    again = bind("127.0.0.1", port, 8)
+    assert again.getsockname()[1] == port
+    again.close()
