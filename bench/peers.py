@@ -286,9 +286,6 @@ def all_servers() -> list[Server]:
     ]
 
 
-VENVS = ["ours", "gunicorn", "waitress", "cheroot", "uwsgi", "granian", "bjoern"]
-
-
 def on_python(server: Server, python: str) -> Server:
     """The same server, run from venvs made by `python` (its venvs live apart: see venvs.py)."""
     server.python = python

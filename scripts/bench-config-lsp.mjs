@@ -9,7 +9,7 @@
 //  app: a workspace of N Python files (test/lsp/bigWorkspace.ts, default 10,000): the module index's first walk
 //     (open a config -> the first complete APP completion), a completion once it is indexed (median/p95 of 50),
 //     and a new file seen after its watched-file event.
-// SERVER3_BENCH_SERVER=/path/to/out/server-runtime/src/server.js measures another build (e.g. the main branch).
+// SERVER3_BENCH_SERVER=/path/to/out/server-runtime/src/languageServer.js measures another build (e.g. the main branch).
 // Targets: APP completion under 50 ms in a 10,000-file workspace; a burst's lag well under a second.
 import { spawn } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
@@ -24,7 +24,7 @@ const require = createRequire(import.meta.url);
 const { validateConfigText } = require(join(root, 'out/server-runtime/src/config/validate.js'));
 const { writeBigWorkspace } = require(join(root, 'out/test/lsp/bigWorkspace.js'));
 const rpc = require('vscode-languageserver-protocol/node');
-const serverJs = process.env.SERVER3_BENCH_SERVER ?? join(root, 'out/server-runtime/src/server.js');
+const serverJs = process.env.SERVER3_BENCH_SERVER ?? join(root, 'out/server-runtime/src/languageServer.js');
 
 const args = process.argv.slice(2);
 const option = (name, fallback) => {

@@ -1,5 +1,7 @@
 // Bundles the extension (VS Code client), the language server / supervisor and the webview scripts (metrics
-// panel, request panel) with esbuild, so the .vsix ships a few small files instead of node_modules. `--watch` rebuilds on change.
+// panel, request panel) with esbuild, so the .vsix ships a few small files instead of node_modules. `--watch`
+// rebuilds on change. A missing entry point or stylesheet fails the build (a .vsix without one of them would
+// install and then not work).
 import * as esbuild from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
@@ -15,8 +17,8 @@ const targets = [
     external: ['vscode'],
   },
   {
-    entryPoints: ['server-runtime/src/server.ts'],
-    outfile: 'dist/server.js',
+    entryPoints: ['server-runtime/src/languageServer.ts'],
+    outfile: 'dist/languageServer.js',
     platform: 'node',
     format: 'cjs',
     target: 'node20',
@@ -35,7 +37,14 @@ const targets = [
     format: 'iife',
     target: 'es2022',
   },
-].filter((t) => existsSync(t.entryPoints[0]));
+];
+const STYLESHEET = 'extension/webview/style.css';
+
+const missing = [...targets.map((t) => t.entryPoints[0]), STYLESHEET].filter((file) => !existsSync(file));
+if (missing.length) {
+  console.error(`build: missing ${missing.join(', ')} (an entry point of scripts/build.mjs)`);
+  process.exit(1);
+}
 
 for (const t of targets) {
   if (watch) await (await esbuild.context({ ...common, ...t })).watch();
@@ -44,7 +53,5 @@ for (const t of targets) {
 
 // The metrics panel's stylesheet: served from dist/ like the script (the webview's CSP allows only
 // webview.cspSource, so it must be a file, not an inline <style>).
-if (existsSync('extension/webview/style.css')) {
-  mkdirSync('dist', { recursive: true });
-  copyFileSync('extension/webview/style.css', 'dist/webview.css');
-}
+mkdirSync('dist', { recursive: true });
+copyFileSync(STYLESHEET, 'dist/webview.css');

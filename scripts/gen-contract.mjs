@@ -179,8 +179,9 @@ function fieldTable(fields) {
           .join('<br>')
       : '';
     const unit = (f.unit ?? '') + (f.counter ? ' (cumulative)' : '');
+    const prometheus = f.prometheus ? `<br>Prometheus: ${code(f.prometheus)}` : '';
     out.push(
-      `| ${code(f.name)}${f.optional ? ' (optional)' : ''} | ${cell(type)} | ${cell(unit)} | ${cell(f.meaning)}${roles} |`,
+      `| ${code(f.name)}${f.optional ? ' (optional)' : ''} | ${cell(type)} | ${cell(unit)} | ${cell(f.meaning)}${roles}${prometheus} |`,
     );
   }
   return out;

@@ -6,7 +6,7 @@
  * The chosen one must answer and be 3.10+, else the user gets a clear error naming where it came from.
  */
 import * as vscode from 'vscode';
-import type { Config } from './config';
+import type { Settings } from './settings';
 import { checkPython, type PythonCheck } from './pythonCheck';
 
 /** The slice of the Python extension's API that is used (see @vscode/python-extension). */
@@ -37,10 +37,10 @@ async function fromPythonExtension(resource: vscode.Uri): Promise<string | undef
   }
 }
 
-export async function choosePython(resource: vscode.Uri, config: Config): Promise<PythonChoice> {
+export async function choosePython(resource: vscode.Uri, settings: Settings): Promise<PythonChoice> {
   const selected = await fromPythonExtension(resource);
   if (selected) return { ...(await checkPython(selected)), source: 'python-extension' };
-  const setting = config.pythonPath(resource);
+  const setting = settings.pythonPath(resource);
   if (setting) return { ...(await checkPython(setting)), source: 'setting' };
   return { ...(await checkPython('python3')), source: 'default' };
 }

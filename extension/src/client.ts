@@ -1,5 +1,5 @@
 /**
- * The language client: starts dist/server.js (language server + supervisor) over Node IPC. The config
+ * The language client: starts dist/languageServer.js (language server + supervisor) over Node IPC. The config
  * language features use it directly; the Server 3 commands use the custom requests of protocol.ts.
  */
 import * as vscode from 'vscode';
@@ -13,7 +13,7 @@ import {
 export const CONFIG_LANGUAGE_ID = 'server3-config';
 
 export function createClient(context: vscode.ExtensionContext): LanguageClient {
-  const module = context.asAbsolutePath('dist/server.js');
+  const module = context.asAbsolutePath('dist/languageServer.js');
   const serverOptions: ServerOptions = { module, transport: TransportKind.ipc };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ language: CONFIG_LANGUAGE_ID }],

@@ -68,7 +68,7 @@ async function start(
   // From a code lens, the editor title or the explorer: the server reads the file, so save what is shown.
   const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === configUri.toString());
   if (open?.isDirty) await open.save();
-  const python = await choosePython(configUri, ctx.config);
+  const python = await choosePython(configUri, ctx.settings);
   if (!python.ok) {
     ctx.output.info(python.problem!.message);
     void showInterpreterError(python.problem!.message);
@@ -78,8 +78,8 @@ async function start(
     configUri: configUri.toString(),
     pythonPath: python.executable ?? python.command,
     cwd: workingDirectoryFor(configUri),
-    autoRestart: ctx.config.autoRestart(configUri),
-    autoRestartDelayMs: ctx.config.autoRestartDelayMs(configUri),
+    autoRestart: ctx.settings.autoRestart(configUri),
+    autoRestartDelayMs: ctx.settings.autoRestartDelayMs(configUri),
     portOverride,
     debug,
   };
@@ -151,7 +151,7 @@ async function setPort(ctx: Ctx, configUri: unknown, port: unknown): Promise<Ser
   // The supervisor watches the config of a server that runs or failed to start (not of one the user stopped):
   // with auto-restart on, the save restarts it; otherwise it is started here.
   const server = ctx.get(configUri);
-  const watched = ctx.config.autoRestart(uri) && !!server && (server.state !== 'stopped' || !!server.error);
+  const watched = ctx.settings.autoRestart(uri) && !!server && (server.state !== 'stopped' || !!server.error);
   return watched ? server : start(ctx, uri);
 }
 
@@ -210,7 +210,7 @@ async function showActions(ctx: Ctx): Promise<void> {
 /** The interpreters the server can run on (see interpreters.ts), for the picker and for tests. */
 async function listInterpreters(ctx: Ctx): Promise<Interpreter[]> {
   const folders = (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath);
-  return findInterpreters({ setting: ctx.config.pythonPath() || undefined, folders });
+  return findInterpreters({ setting: ctx.settings.pythonPath() || undefined, folders });
 }
 
 /**
@@ -220,7 +220,7 @@ async function listInterpreters(ctx: Ctx): Promise<Interpreter[]> {
  */
 async function selectInterpreter(ctx: Ctx): Promise<string | undefined> {
   const found = await listInterpreters(ctx);
-  const current = ctx.config.pythonPath();
+  const current = ctx.settings.pythonPath();
   const items = found.map((i) => ({
     label: `Python ${i.version}${i.freeThreaded ? ' (free-threaded)' : ''}${i.venv ? ' (venv)' : ''}`,
     description: i.command + (i.command === current ? ' · current setting' : ''),

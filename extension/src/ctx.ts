@@ -24,14 +24,14 @@ import {
 } from '../../server-runtime/src/protocol';
 import { createClient } from './client';
 import { FixNotices } from './fixNotices';
-import { Config } from './config';
+import { Settings } from './settings';
 import { MetricsStore } from './metricsStore';
 import { MetricsSubscription } from './metricsSubscription';
 import { Output } from './output';
 import { RequestsStore } from './requestsStore';
 
 export class Ctx implements vscode.Disposable {
-  readonly config = new Config();
+  readonly settings = new Settings();
   readonly output = new Output();
   readonly metrics = new MetricsStore();
   readonly subscription: MetricsSubscription;
@@ -59,12 +59,12 @@ export class Ctx implements vscode.Disposable {
         else throw new Error('language server not running');
       };
     this.subscription = new MetricsSubscription(
-      () => this.config.metricsIntervalMs,
+      () => this.settings.metricsIntervalMs,
       sender(SetMetricsSubscriptionRequest),
     );
     // A request log holds up to 200 records per worker: once a second at most is plenty for a list.
     this.requestsSubscription = new MetricsSubscription(
-      () => Math.max(1000, this.config.metricsIntervalMs),
+      () => Math.max(1000, this.settings.metricsIntervalMs),
       sender(SetRequestsSubscriptionRequest),
     );
     this.notices = new FixNotices(this);
@@ -145,7 +145,7 @@ export class Ctx implements vscode.Disposable {
   private async pushSettings(): Promise<void> {
     if (this.languageClient?.isRunning())
       await this.languageClient.sendRequest(ConfigureSupervisorRequest, {
-        stopTimeoutMs: this.config.stopTimeoutMs,
+        stopTimeoutMs: this.settings.stopTimeoutMs,
       });
   }
 
@@ -158,8 +158,8 @@ export class Ctx implements vscode.Disposable {
       await client
         .sendRequest(UpdateServerOptionsRequest, {
           id: server.id,
-          autoRestart: this.config.autoRestart(scope),
-          autoRestartDelayMs: this.config.autoRestartDelayMs(scope),
+          autoRestart: this.settings.autoRestart(scope),
+          autoRestartDelayMs: this.settings.autoRestartDelayMs(scope),
         })
         .catch(() => undefined);
     }

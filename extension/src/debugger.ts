@@ -136,7 +136,7 @@ export async function startWithDebugger(
   if (!(await ensureTrusted())) return { attached: false };
   const configUri = await pickConfig(arg);
   if (!configUri) return { attached: false };
-  const python = await choosePython(configUri, ctx.config);
+  const python = await choosePython(configUri, ctx.settings);
   const interpreter = python.ok ? (python.executable ?? python.command) : undefined;
   // An unusable interpreter is reported by start() itself, as for a plain Start.
   if (interpreter && !(await ensureDebugpy(ctx, interpreter))) return { attached: false };

@@ -36,7 +36,7 @@ export async function showServerError(ctx: Ctx, info: ServerInfo, error: ServerE
   if (error.kind === 'interpreter-missing' || error.kind === 'interpreter-too-old')
     return showInterpreterError(error.message);
   const what = WHAT[error.kind];
-  const autoRestart = ctx.config.autoRestart(vscode.Uri.parse(info.configUri));
+  const autoRestart = ctx.settings.autoRestart(vscode.Uri.parse(info.configUri));
   if (what && FIXED_BY_EDITING.has(error.kind) && autoRestart && info.state !== 'running') {
     if (!ctx.notices.isShowing(info.id, error)) ctx.notices.show(info, error, what);
     return;

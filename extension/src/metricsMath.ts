@@ -2,20 +2,55 @@
  * Pure arithmetic on metrics snapshots (no vscode import, so unit tests and the webview can use it):
  * snapshots carry cumulative counters, views want rates over the last interval and latency percentiles.
  */
+import { THREAD_COLUMNS, type ThreadColumn } from '../../server-runtime/src/contract.generated';
 import type { LatencyHistogram, MetricsSnapshot, ThreadMetrics } from '../../server-runtime/src/protocol';
 import type { ServerTotals } from '../webview/messages';
 
-export interface ThreadRates {
-  name: string;
-  role: ThreadMetrics['role'];
-  state: ThreadMetrics['state'];
+/**
+ * A thread as the views show it: its snapshot's fields (the schema's, contract.generated.ts) and, per column
+ * of the schema's `views.thread` (THREAD_COLUMNS, same order), the value shown over the last interval.
+ */
+export interface ThreadRates extends ThreadMetrics {
+  /** Per column of THREAD_COLUMNS: the field's value, its rate per second, or its share of the interval (%). */
+  shown: (string | number)[];
   itemsPerSec: number;
-  /** Share of the interval the thread spent busy, 0-100. */
+  /** Share of the interval the thread spent busy, 0-100 (the busy chart). */
   busyPercent: number;
-  queueDepth: number;
-  cpuSeconds: number;
-  items: number;
-  errors: number;
+}
+
+/** A column's value for one thread, as its `show` says, over `dt` seconds since `before`. */
+export function shownValue(
+  column: ThreadColumn,
+  now: ThreadMetrics,
+  before: ThreadMetrics | undefined,
+  dt: number,
+): string | number {
+  const value = now[column.field];
+  if (column.show === 'value' || typeof value !== 'number') return value;
+  const was = before?.[column.field];
+  const perSecond = Math.max(0, value - (typeof was === 'number' ? was : 0)) / dt;
+  return column.show === 'ratePerSecond' ? perSecond : Math.min(100, 100 * perSecond);
+}
+
+/** Units written after a number (counts such as items are said by the column's name instead). */
+const SUFFIXED_UNITS = new Set(['s', 'ms', 'bytes']);
+
+/** A column's value in a table cell under the column's label (the metrics panel). */
+export function cellText(column: ThreadColumn, value: string | number): string {
+  if (typeof value === 'string') return value;
+  if (column.show === 'ratePerSecond') return formatRate(value);
+  if (column.show === 'percentOfInterval') return `${value.toFixed(0)}%`;
+  return Number.isInteger(value) ? String(value) : value.toFixed(2);
+}
+
+/** A column's value in a line of text, saying what it is: "12/s", "40% busy", "queue 3", "cpu 0.52 s". */
+export function phraseText(column: ThreadColumn, value: string | number): string {
+  if (typeof value === 'string') return value;
+  const name = column.label.toLowerCase();
+  if (column.show === 'ratePerSecond') return `${formatRate(value)}/s`;
+  if (column.show === 'percentOfInterval') return `${value.toFixed(0)}% ${name}`;
+  const unit = column.unit && SUFFIXED_UNITS.has(column.unit) ? ` ${column.unit}` : '';
+  return `${name} ${cellText(column, value)}${unit}`;
 }
 
 /** One point of a server's live view, computed from two consecutive snapshots of the same process. */
@@ -97,15 +132,10 @@ export function computeRates(current: MetricsSnapshot, previous?: MetricsSnapsho
     threads: current.threads.map((t) => {
       const before = prevThreads.get(t.name);
       return {
-        name: t.name,
-        role: t.role,
-        state: t.state,
+        ...t,
+        shown: THREAD_COLUMNS.map((column) => shownValue(column, t, before, dt)),
         itemsPerSec: rate(t.items, before?.items ?? 0),
         busyPercent: Math.min(100, 100 * rate(t.busySeconds, before?.busySeconds ?? 0)),
-        queueDepth: t.queueDepth,
-        cpuSeconds: t.cpuSeconds,
-        items: t.items,
-        errors: t.errors,
       };
     }),
   };

@@ -25,6 +25,13 @@ import { webviewPage } from './webviewPage';
 import type { Ctx } from './ctx';
 import type { FromWebview, PanelPoint, PanelServer, ToWebview } from '../webview/messages';
 import { RingBuffer } from '../webview/ringBuffer';
+import { THREAD_COLUMNS } from '../../server-runtime/src/contract.generated';
+import { cellText } from './metricsMath';
+
+/** Text for an HTML attribute or element. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
 
 export const METRICS_VIEW_TYPE = 'server3.metrics';
 /** Points kept per server: 300 points = 2.5 min at 500 ms; bounded however long the panel stays open. */
@@ -119,13 +126,11 @@ export class MetricsPanel implements vscode.Disposable {
       ...totals,
       id,
       threads: workers.flatMap((w) =>
-        w.threads.map((t) => ({
-          name: multiWorker ? `w${w.worker} ${t.name}` : t.name,
-          state: t.state,
-          busyPercent: t.busyPercent,
-          itemsPerSec: t.itemsPerSec,
-          queueDepth: t.queueDepth,
-        })),
+        w.threads.map((t) => {
+          const name = multiWorker ? `w${w.worker} ${t.name}` : t.name;
+          const cells = THREAD_COLUMNS.map((c, i) => (c.field === 'name' ? name : cellText(c, t.shown[i])));
+          return { name, busyPercent: t.busyPercent, cells };
+        }),
       ),
     };
     let ring = this.history.get(id);
@@ -168,7 +173,7 @@ export class MetricsPanel implements vscode.Disposable {
     <canvas id="chart-busy" role="img" aria-label="Busy percent of each thread over time"></canvas>
   </section>
   <table id="threads" aria-label="Threads">
-    <thead><tr><th>Thread</th><th>State</th><th>Items/s</th><th>Busy</th><th>Queue</th></tr></thead>
+    <thead><tr>${THREAD_COLUMNS.map((c) => `<th title="${escapeHtml(c.meaning)}">${escapeHtml(c.label)}</th>`).join('')}</tr></thead>
     <tbody id="thread-rows"></tbody>
   </table>
   <h2 id="title-routes">Routes</h2>

@@ -8,7 +8,8 @@
  *    contextValue `server3.server.<state>`.
  *  - a "Totals" row first under each server (id `server3.totals:<config uri>`), then one row per thread,
  *    label = the runtime's thread name ("accept", "read", "app-1", "close"; "w1 app-1" with several workers),
- *    id `server3.thread:<config uri>:<worker>:<name>`, description "busy|waiting · N/s · B% busy · q D · cpu Cs";
+ *    id `server3.thread:<config uri>:<worker>:<name>`, description: the schema's `views.thread` columns after
+ *    the name (THREAD_COLUMNS), e.g. "busy|waiting · N/s · B% busy · queue D · cpu C s";
  *  - a running server's description ends with "GIL on" or "GIL off" (from its latest snapshot, else the ready
  *    message); the Totals row ends with "CPU <x.xx> cores" (process CPU seconds per wall second).
  *  - before the first snapshot (or with METRICS=off) the thread rows carry the names from the ready message and
@@ -22,7 +23,8 @@
 import * as vscode from 'vscode';
 import type { ServerInfo } from '../../server-runtime/src/protocol';
 import type { Ctx } from './ctx';
-import { formatCores, formatRate, gilText, type ThreadRates } from './metricsMath';
+import { THREAD_COLUMNS } from '../../server-runtime/src/contract.generated';
+import { formatCores, formatRate, gilText, phraseText, type ThreadRates } from './metricsMath';
 
 type Node =
   | { kind: 'server'; serverId: string }
@@ -209,13 +211,9 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     const label = node.multiWorker ? `w${node.worker} ${t.name}` : t.name;
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = `server3.thread:${node.serverId}:${node.worker}:${t.name}`;
-    item.description = [
-      t.state,
-      `${formatRate(t.itemsPerSec)}/s`,
-      `${t.busyPercent.toFixed(0)}% busy`,
-      `q ${t.queueDepth}`,
-      `cpu ${t.cpuSeconds.toFixed(2)}s`,
-    ].join(' · ');
+    item.description = THREAD_COLUMNS.flatMap((column, i) =>
+      column.field === 'name' ? [] : [phraseText(column, t.shown[i])],
+    ).join(' · ');
     item.iconPath =
       t.state === 'dead'
         ? new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'))

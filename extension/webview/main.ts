@@ -144,13 +144,7 @@ function renderTable(point: PanelPoint): void {
     ...point.threads.map((t) => {
       const row = document.createElement('tr');
       row.dataset.thread = t.name;
-      for (const text of [
-        t.name,
-        t.state,
-        t.itemsPerSec.toFixed(1),
-        `${t.busyPercent.toFixed(0)}%`,
-        String(t.queueDepth),
-      ]) {
+      for (const text of t.cells) {
         const cell = document.createElement('td');
         cell.textContent = text;
         row.append(cell);

@@ -33,7 +33,8 @@ export interface ServerTotals {
 
 /** One point of the panel's charts: the totals plus every thread's numbers. */
 export interface PanelPoint extends ServerTotals {
-  threads: { name: string; state: string; busyPercent: number; itemsPerSec: number; queueDepth: number }[];
+  /** `cells`: the thread's row of the table, one text per column of the schema's views.thread (THREAD_COLUMNS). */
+  threads: { name: string; busyPercent: number; cells: string[] }[];
 }
 
 export type ToWebview =

@@ -3,14 +3,17 @@
  * supervisor), defined once and imported by both sides. Standard LSP (diagnostics, completion, ...) needs no
  * entry here; only the Server 3 specific requests and notifications do.
  *
- * Shapes of the metrics mirror the JSON lines the Python runtime writes on its control channel
- * (see server-runtime/python/Server_3_free_threads/metrics.py): counters are cumulative since start; rates are
+ * Shapes of the metrics are the JSON lines the Python runtime writes on its control channel, generated from
+ * its schema (control_schema.json -> contract.generated.ts): counters are cumulative since start; rates are
  * computed by whoever displays them, from two consecutive snapshots.
  */
 import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
-import type { RequestDetail, RequestLog } from './contract.generated';
+import type * as Contract from './contract.generated';
 
-export type { RequestDetail, RequestLog, RequestRecord, RouteStats } from './contract.generated';
+export type RequestDetail = Contract.RequestDetail;
+export type RequestLog = Contract.RequestLog;
+export type RequestRecord = Contract.RequestRecord;
+export type RouteStats = Contract.RouteStats;
 
 /** Life of one supervised Python server. */
 export type ServerState = 'starting' | 'running' | 'stopping' | 'stopped' | 'crashed' | 'restarting';
@@ -154,62 +157,20 @@ export interface LogParams {
 }
 export const LogNotification = new NotificationType<LogParams>('server3/log');
 
-export interface ThreadMetrics {
-  /** e.g. "accept", "read", "app-1", "close". */
-  name: string;
-  role: 'accept' | 'read' | 'app' | 'close' | 'stats' | 'other';
-  /** 'busy' while handling an item, 'waiting' while blocked on its queue/epoll; 'dead' if its loop failed. */
-  state: 'busy' | 'waiting' | 'stopped' | 'dead';
-  /** Items handled: connections accepted, requests parsed, responses sent, sockets closed. */
-  items: number;
-  busySeconds: number;
-  waitSeconds: number;
-  /** Depth of the queue this thread feeds (accept -> read, read -> app, app -> close). */
-  queueDepth: number;
-  errors: number;
-  cpuSeconds: number;
-}
+// The metrics' shapes are the runtime's own (control_schema.json -> contract.generated.ts): one definition for
+// the runtime, the supervisor and the views.
+export type ThreadMetrics = Contract.ThreadMetrics;
+export type LatencyHistogram = Contract.LatencyHistogram;
 
-export interface LatencyHistogram {
-  /** Upper bounds in milliseconds; the last bucket is +Inf. */
-  boundsMs: number[];
-  counts: number[];
-}
+/** Fields of a snapshot the views read as optional (test fixtures and replays may leave them out). */
+type OptionalSnapshotFields = 'python' | 'gil' | 'processCpuSeconds' | 'health';
 
-export interface MetricsTotals {
-  connectionsOpen: number;
-  connectionsAccepted: number;
-  requests: number;
-  status: { '1xx': number; '2xx': number; '3xx': number; '4xx': number; '5xx': number };
-  bytesIn: number;
-  bytesOut: number;
-  latency: LatencyHistogram;
-}
-
-/** Whether every pipeline stage runs: 'failing' names the dead or stuck ones (also on STATS /health). */
-export interface Health {
-  status: 'ok' | 'failing';
-  problems: string[];
-}
-
-export interface MetricsSnapshot {
+/** One runtime snapshot (contract.generated.ts's RuntimeSnapshot), tagged with its server's id. */
+export interface MetricsSnapshot
+  extends
+    Omit<Contract.RuntimeSnapshot, OptionalSnapshotFields>,
+    Partial<Pick<Contract.RuntimeSnapshot, OptionalSnapshotFields>> {
   id: string;
-  /** Seconds since the epoch, from the Python process. */
-  time: number;
-  uptimeSeconds: number;
-  pid: number;
-  /** One entry per process when WORKERS > 1; index 0 otherwise only. */
-  worker: number;
-  /** The interpreter's version, e.g. "3.13.5". */
-  python?: string;
-  /** Whether the GIL is on now (a free-threaded build turns it on when a non-free-threading-safe extension
-   * module is imported, possibly long after startup). */
-  gil?: boolean;
-  /** CPU seconds of the whole process; per wall second above 1 means its threads ran in parallel. */
-  processCpuSeconds?: number;
-  health?: Health;
-  threads: ThreadMetrics[];
-  totals: MetricsTotals;
 }
 export const MetricsNotification = new NotificationType<MetricsSnapshot[]>('server3/metrics');
 

@@ -1,6 +1,6 @@
 /**
  * A real LSP client for the tests: spawns the language server (the tsc output
- * out/server-runtime/src/server.js, or dist/server.js with SERVER3_LSP_BUNDLE=1) as a child process over
+ * out/server-runtime/src/languageServer.js, or dist/languageServer.js with SERVER3_LSP_BUNDLE=1) as a child process over
  * stdio, speaks JSON-RPC with vscode-languageserver-protocol and records published diagnostics.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -71,8 +71,8 @@ export class LspClient {
   static async start(workspaceDir: string): Promise<LspClient> {
     const bundle = process.env.SERVER3_LSP_BUNDLE === '1';
     const entry = bundle
-      ? path.join(repoRoot, 'dist', 'server.js')
-      : path.join(repoRoot, 'out', 'server-runtime', 'src', 'server.js');
+      ? path.join(repoRoot, 'dist', 'languageServer.js')
+      : path.join(repoRoot, 'out', 'server-runtime', 'src', 'languageServer.js');
     const child = spawn(process.execPath, [entry, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
     const client = new LspClient(child);
     const workspaceUri = pathToFileURL(workspaceDir).href;

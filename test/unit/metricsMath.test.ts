@@ -1,16 +1,20 @@
 /** Rates and percentiles from cumulative snapshots (extension/src/metricsMath.ts). */
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { THREAD_COLUMNS, type ThreadColumn } from '../../server-runtime/src/contract.generated';
 import type { MetricsSnapshot } from '../../server-runtime/src/protocol';
 import {
+  cellText,
   computeRates,
   formatCores,
   formatRate,
   gilText,
   histogramDelta,
   percentileMs,
+  phraseText,
   RatesTracker,
   serverRates,
+  shownValue,
 } from '../../extension/src/metricsMath';
 
 function snapshot(
@@ -300,5 +304,51 @@ describe('metricsMath', () => {
     );
     assert.equal(serverRates('x', [idle])!.p99Ms, undefined);
     assert.equal(serverRates('x', []), undefined);
+  });
+
+  it("the views' columns come from the schema: each thread's shown values follow THREAD_COLUMNS", () => {
+    const a = snapshot(1010, 100, [100, 0, 0, 0, 0], 1);
+    const b = snapshot(1012, 300, [100, 150, 48, 2, 0], 2);
+    const t = computeRates(b, a).threads[0];
+    assert.deepEqual(
+      THREAD_COLUMNS.map((c) => c.field),
+      ['name', 'state', 'items', 'busySeconds', 'queueDepth', 'cpuSeconds'],
+    );
+    assert.deepEqual(t.shown, ['app-1', 'busy', 100, 50, 2, 0.5]);
+    assert.deepEqual(
+      THREAD_COLUMNS.map((c, i) => cellText(c, t.shown[i])),
+      ['app-1', 'busy', '100', '50%', '2', '0.50'],
+    );
+    assert.deepEqual(
+      THREAD_COLUMNS.map((c, i) => phraseText(c, t.shown[i])),
+      ['app-1', 'busy', '100/s', '50% busy', 'queue 2', 'cpu 0.50 s'],
+    );
+    // The snapshot's own fields pass through, whatever the schema adds.
+    assert.deepEqual([t.name, t.role, t.waitSeconds, t.errors], ['app-1', 'app', 0, 0]);
+  });
+
+  it('shown values: a rate from zero without a previous snapshot, a percentage capped at 100, a count as is', () => {
+    const column = (
+      field: ThreadColumn['field'],
+      show: ThreadColumn['show'],
+      unit?: string,
+    ): ThreadColumn => ({
+      field,
+      label: field === 'busySeconds' ? 'Busy' : 'Errors',
+      show,
+      unit,
+      meaning: '',
+    });
+    const [now] = snapshot(1012, 300, [0, 0, 0, 0, 0], 3).threads;
+    const [before] = snapshot(1010, 100, [0, 0, 0, 0, 0], 1).threads;
+    assert.equal(shownValue(column('items', 'ratePerSecond'), now, undefined, 2), 150);
+    assert.equal(shownValue(column('items', 'ratePerSecond'), before, now, 2), 0); // counters never go back
+    assert.equal(shownValue(column('busySeconds', 'percentOfInterval'), now, before, 2), 100);
+    assert.equal(shownValue(column('busySeconds', 'percentOfInterval'), now, before, 4), 50);
+    assert.equal(shownValue(column('errors', 'value'), now, before, 2), 0);
+    assert.equal(phraseText(column('errors', 'value', 'errors'), 3), 'errors 3');
+    assert.equal(phraseText(column('busySeconds', 'value', 'ms'), 1.5), 'busy 1.50 ms');
+    assert.equal(cellText(column('items', 'ratePerSecond'), 12_345), '12k');
+    assert.equal(cellText(column('busySeconds', 'percentOfInterval'), 99.6), '100%');
   });
 });

@@ -40,7 +40,7 @@ import {
   waitFor,
 } from './supervisorHarness';
 
-const serverJs = path.join(repoRoot, 'out', 'server-runtime', 'src', 'server.js');
+const serverJs = path.join(repoRoot, 'out', 'server-runtime', 'src', 'languageServer.js');
 
 async function startLanguageServer(): Promise<{ child: ChildProcess; connection: ProtocolConnection }> {
   const child = fork(serverJs, ['--node-ipc'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });

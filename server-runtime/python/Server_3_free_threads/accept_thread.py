@@ -42,7 +42,6 @@ class AcceptThread(Stage):
         self.epoll = select.epoll()
         self.wakeup = Wakeup()
         self.accepted = 0
-        self.running = True
         self.paused = False  # at MAX_CONNECTIONS
         self.backoff_until = 0.0  # after EMFILE: out of file descriptors
         self.last_backoff_log = -10.0
@@ -144,6 +143,5 @@ class AcceptThread(Stage):
         except OSError:
             pass
 
-    def stop(self) -> None:
-        self.running = False
+    def wake(self) -> None:
         self.wakeup.wake()

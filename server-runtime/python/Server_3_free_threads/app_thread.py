@@ -55,7 +55,7 @@ class AppThread(Stage):
         clock = time.perf_counter
         started = None  # when the item in progress started (for the pool's seconds-per-item average)
         fault_points = faults.ACTIVE
-        while True:
+        while self.running:
             if fault_points:
                 faults.hit("app.loop")
             # Drain the shared deque without sleeping; sleep (pool.take) only when it is empty.
@@ -80,7 +80,7 @@ class AppThread(Stage):
                     pool.service = service + (clock() - started - service) * 0.125
                 timer.waiting()
                 task = pool.take()
-                if task is None:
+                if task is None:  # woken by stop()
                     break
                 timer.busy()
                 started = clock()
@@ -95,6 +95,9 @@ class AppThread(Stage):
                 self.drop(task.conn if type(task) is Request else task)
         if self.access_lines:
             self.server.access_log.write(self.access_lines)
+
+    def wake(self) -> None:
+        self.server.app_pool.stop_one()
 
     def drop(self, conn) -> None:
         """Handling a request raised where nothing else caught it: log it, close the connection."""

@@ -8,8 +8,9 @@
 
 Without any config, as 0.2.x did, it serves a built-in test page on 127.0.0.1:8888.
 
-Exit codes: 0 clean stop, 2 config invalid, 3 app import failed, 4 address in use, 5 a pipeline thread died
-(the server cannot serve: restart it; see stage.py), 1 anything else.
+Exit codes: control_schema.json's `exitCodes` (contract.EXIT by name): 0 clean stop, 2 config invalid, 3 app
+import failed, 4 address in use, 5 a pipeline thread died (the server cannot serve: restart it; see stage.py),
+1 anything else.
 With --control-fd N, startup failures are also reported on the control channel (see control.py).
 """
 
@@ -25,17 +26,17 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
 
-EXIT_OK, EXIT_OTHER, EXIT_CONFIG, EXIT_APP_IMPORT, EXIT_ADDRESS_IN_USE, EXIT_STAGE_DIED = 0, 1, 2, 3, 4, 5
-
 
 def build_arg_parser() -> argparse.ArgumentParser:
     import argparse  # see parse_args
 
+    from .contract import SCHEMA
+
+    codes = ", ".join(f"{e['code']} {e.get('kind', 'clean stop')}" for e in SCHEMA["exitCodes"])
     parser = argparse.ArgumentParser(
         prog="python -m Server_3_free_threads",
         description="A four-thread epoll WSGI server (stdlib only) with per-thread live metrics.",
-        epilog="Exit codes: 0 clean stop, 2 config invalid, 3 app import failed, 4 address in use, "
-        "5 a pipeline thread died (restart it), 1 other.",
+        epilog=f"Exit codes: {codes}.",
     )
     parser.add_argument("legacy", nargs="*", metavar="configfile=PATH", help="config file (0.2.x form)")
     parser.add_argument("--config", "-c", metavar="PATH", help="config file (KEY=VALUE lines)")
@@ -148,8 +149,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace | SimpleNamespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    from .lifecycle import EXIT, StartupError, error_message
     from .logs import LOG, setup_logging
-    from .startup import StartupError, run
+    from .startup import run
 
     setup_logging("info")
     control = None
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             control = ControlChannel(args.control_fd)
         except OSError as error:
             LOG.error("--control-fd %s is not usable: %s", args.control_fd, error)
-            return EXIT_OTHER
+            return EXIT["other"]
     try:
         return run(args, control)
     except StartupError as error:
@@ -170,22 +172,15 @@ def main(argv: list[str] | None = None) -> int:
             control.send(error.message_dict())
         return error.exit_code
     except KeyboardInterrupt:
-        return EXIT_OK
+        return EXIT["clean"]
     except Exception as error:
         import traceback  # only here: see parse_args
 
         text = traceback.format_exc()
         LOG.error("unexpected error: %s\n%s", error, text)
         if control is not None:
-            control.send(
-                {
-                    "type": "error",
-                    "kind": "other",
-                    "message": str(error) or type(error).__name__,
-                    "traceback": text,
-                }
-            )
-        return EXIT_OTHER
+            control.send(error_message("other", str(error) or type(error).__name__, text))
+        return EXIT["other"]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -38,7 +38,6 @@ class CloseThread(Stage):
         self.deadlines: list[tuple] = []
         self.started = 0
         self.closed_count = 0  # connections fully closed (read by snapshots and the accept thread)
-        self.running = True
         self.fault_points = faults.ACTIVE
         self.metrics_on = server.metrics_on
         self.linger_log = LingerLog()  # each connection's close time (METRICS=on), written only here
@@ -65,10 +64,7 @@ class CloseThread(Stage):
             for fd, _mask in events:
                 if fd == inbox.fd:
                     for conn in inbox.drain():
-                        if conn is None:
-                            self.running = False
-                        else:
-                            self.guarded(self.begin_close, conn, conn)
+                        self.guarded(self.begin_close, conn, conn)
                 else:
                     entry = lingering.get(fd)
                     if entry is not None:
@@ -180,5 +176,5 @@ class CloseThread(Stage):
         self.closed_count += 1
         self.server.on_connection_closed()
 
-    def stop(self) -> None:
-        self.server.close_inbox.put(None)
+    def wake(self) -> None:
+        self.server.close_inbox.wakeup.wake()

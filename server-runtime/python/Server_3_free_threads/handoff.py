@@ -192,9 +192,9 @@ class AppPool:
             except RuntimeError:  # another app thread released it first
                 pass
 
-    def stop(self) -> None:
-        for _ in range(self.size):
-            self._tokens.put(None)
+    def stop_one(self) -> None:
+        """A stop token: the app thread that takes it gets None from take() (AppThread.wake, at a stop)."""
+        self._tokens.put(None)
 
     def __len__(self) -> int:
         return len(self.work)

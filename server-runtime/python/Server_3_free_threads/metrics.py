@@ -19,6 +19,7 @@ import time
 from bisect import bisect_left
 
 from . import __version__
+from .contract import OBJECTS
 
 LATENCY_BOUNDS_MS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000]  # + a last +Inf bucket
 # The same bounds in seconds, so recording a latency needs no unit conversion (per request).
@@ -255,19 +256,13 @@ def _number(value) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
-# (name, type, help, unit of the JSON value): the families STATS /metrics publishes, in this order.
+# (name, type, help, key of the JSON value): the per-thread families STATS /metrics publishes, from the
+# schema's thread fields that name one (control_schema.json: `prometheus`; a counter when `counter`, HELP
+# its meaning).
 _THREAD_FAMILIES = [
-    (
-        "server3_thread_items_total",
-        "counter",
-        "Items handled by the thread (connections, requests).",
-        "items",
-    ),
-    ("server3_thread_busy_seconds_total", "counter", "Seconds the thread spent working.", "busySeconds"),
-    ("server3_thread_wait_seconds_total", "counter", "Seconds the thread spent waiting.", "waitSeconds"),
-    ("server3_thread_cpu_seconds_total", "counter", "CPU time of the thread (user + system).", "cpuSeconds"),
-    ("server3_thread_errors_total", "counter", "Errors in the thread.", "errors"),
-    ("server3_thread_queue_depth", "gauge", "Items waiting in the queue the thread feeds.", "queueDepth"),
+    (f["prometheus"], "counter" if f.get("counter") else "gauge", f["meaning"], f["name"])
+    for f in OBJECTS["thread"]
+    if "prometheus" in f
 ]
 
 

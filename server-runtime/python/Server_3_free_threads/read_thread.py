@@ -43,7 +43,6 @@ class ReadThread(Stage):
         super().__init__(server, "read", "read", server.app_pool.__len__)
         self.epoll = select.epoll()
         self.connections: dict[int, Connection] = {}
-        self.running = True
         # Requests and resumed connections for the app pool, queued at the end of each epoll batch: waking an
         # app thread mid-batch would make it fight this thread for the GIL at every recv() of the batch.
         self.dispatch: list = []
@@ -122,9 +121,6 @@ class ReadThread(Stage):
     def adopt(self, accepted: list, now: float) -> None:
         settings = self.server.settings
         for sock, addr, number, accepted_at in accepted:
-            if sock is None:  # the stop signal
-                self.running = False
-                continue
             parser = RequestParser(settings.max_header_size, settings.max_body_size)
             conn = Connection(sock, addr, parser, self.epoll, now)
             conn.number = number
@@ -300,8 +296,8 @@ class ReadThread(Stage):
                 pass
         self.server.close_inbox.put(conn)
 
-    def stop(self) -> None:
-        self.server.read_inbox.put((None, None, 0, 0.0))
+    def wake(self) -> None:
+        self.server.read_inbox.wakeup.wake()
 
     def close_all(self) -> None:
         """At exit: close whatever is left (the shutdown timeout ran out)."""

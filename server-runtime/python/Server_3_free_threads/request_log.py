@@ -30,25 +30,6 @@ from heapq import heappush, heappushpop
 
 from .metrics import LATENCY_BOUNDS_MS
 
-# The fields of a record as the JSON gives them (request_log.as_dict computes the stage times).
-RECORD_FIELDS = (
-    "seq",
-    "time",
-    "connection",
-    "thread",
-    "method",
-    "path",
-    "route",
-    "status",
-    "bytesIn",
-    "bytesOut",
-    "handoffMs",
-    "readMs",
-    "queueMs",
-    "appMs",
-    "sendMs",
-    "totalMs",
-)
 # A record as it is kept: a tuple of what the app thread had at hand, in this order (the stage times are only
 # worked out when someone looks: per request, making this tuple is all the work). The clock values are
 # time.monotonic() seconds; the headers are references, not copies (the parsed head's dict is shared and

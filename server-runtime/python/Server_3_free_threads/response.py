@@ -478,10 +478,6 @@ class Response:
         self.file = None
         self.iterator = None
 
-    def discard_output(self) -> None:
-        self.out = []
-        self.out_size = 0
-
     def close_result(self) -> None:
         """PEP 3333: call the iterable's close() whatever happened. Exceptions propagate to the caller."""
         result = self.result

@@ -8,45 +8,32 @@ SIGTERM/SIGINT (or EOF on the control channel): stop accepting (the listening so
 in-flight requests finish while idle keep-alive connections are closed, and exit 0 when no connection is
 left or SHUTDOWN_TIMEOUT has passed. SIGHUP: re-read the config and re-import the app; requests already
 running finish with the old app; a broken config or app keeps the old one running (and says why).
-Signals are only noted by their handlers; the main thread does the work, woken through an eventfd.
+Signals are only noted by their handlers; the main thread does the work (lifecycle.MainLoop, shared with the
+WORKERS master).
 
-A stage that dies ends the process with EXIT_STAGE_DIED (see stage.py): `stage_died` logs the cause and
-tells the supervisor, and the main thread checks every second that every stage is alive (`watch_stages`).
-`health()` says whether every stage runs and none is stuck; the snapshot and STATS /health publish it.
+A stage that dies ends the process with exit code EXIT["stageDied"] (see stage.py): `stage_died` logs the
+cause and tells the supervisor, and the main thread checks every second that every stage is alive
+(`watch_stages`). `health()` says whether every stage runs and none is stuck; the snapshot and STATS
+/health publish it.
 """
 
 from __future__ import annotations
 
-import errno
 import os
-import select
-import signal
 import socket
-import sys
 import threading
 import time
 
-from . import app_loader, systemd
+from . import app_loader, lifecycle, systemd
 from .accept_thread import AcceptThread
 from .app_thread import AppThread
-from .cli import EXIT_STAGE_DIED
 from .close_thread import CloseThread
-from .handoff import AppPool, Inbox, Wakeup
+from .handoff import AppPool, Inbox
+from .lifecycle import EXIT, MainLoop, python_version
 from .logs import LOG, AccessLog
 from .metrics import snapshot
 from .read_thread import ReadThread, gil_enabled
-from .signals import SignalWakeup
 from .wsgi import base_environ
-
-
-def python_version() -> str:
-    """platform.python_version() without importing platform (~0.1 MB of idle RSS): the version is the first
-    word of sys.version, which is what platform parses it from."""
-    return sys.version.split()[0]
-
-
-class AddressInUse(Exception):
-    pass
 
 
 # Descriptors kept for the server's own files (listener, epolls, eventfds, pipes, logs, STATS, the app's own
@@ -72,30 +59,6 @@ def connection_limit(configured: int) -> tuple[int, int | None]:
 
 # An accept/read/close thread busy this long without waiting again is reported stuck (tests shorten it).
 STUCK_SECONDS = float(os.environ.get("SERVER3_STUCK_SECONDS", "10"))
-
-
-def bind_listener(host: str, port: int, backlog: int, reuse_port: bool = False) -> socket.socket:
-    """The listening socket. Raises AddressInUse, or OSError with a readable message."""
-    # An ASCII host goes in as bytes: for a str, getaddrinfo encodes it with the idna codec, whose import
-    # (encodings.idna, stringprep, unicodedata) costs ~0.4 MB of idle RSS. The config only allows ASCII hosts.
-    name = host.encode("ascii") if host.isascii() else host
-    infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    last_error: OSError | None = None
-    for family, kind, proto, _, address in infos:
-        sock = socket.socket(family, kind, proto)
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            if reuse_port:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-            sock.bind(address)
-            sock.listen(backlog)
-            return sock
-        except OSError as error:
-            sock.close()
-            if error.errno == errno.EADDRINUSE:
-                raise AddressInUse(f"{host}:{port} is already in use (another server runs there?)") from None
-            last_error = error
-    raise last_error or OSError(f"cannot listen on {host}:{port}")
 
 
 class Server:
@@ -135,11 +98,8 @@ class Server:
         # pipeline runs, False again from the moment a stop is asked for, before the drain closes anything.
         self.ready = False
         self.started = time.monotonic()
-        self._main_wakeup = Wakeup()
-        self._stop_requested = False
-        self._reload_requested = False
+        self.life = MainLoop()  # the stop and reload flags, the signals, the main thread's loop
         self._all_closed = threading.Event()
-        self._stopping = False
         self._watch: dict[str, tuple[int, float]] = {}  # thread name -> (wake-ups seen, since when)
         self.accept_thread = AcceptThread(self, listener)
         self.read_thread = ReadThread(self)
@@ -221,13 +181,13 @@ class Server:
 
     def readiness(self) -> str:
         """ "serving" (ready), "starting" or "draining" (not ready): STATS /ready."""
-        if self._stopping:
+        if self.life.stop_requested:
             return "draining"
         return "serving" if self.ready else "starting"
 
     def mark_ready(self) -> None:
         """Called once the pipeline runs and the ready line is out. A stop asked for meanwhile wins."""
-        if not self._stopping:
+        if not self.life.stop_requested:
             self.ready = True
             systemd.notify("READY=1")
 
@@ -253,7 +213,7 @@ class Server:
         stage (ends the process); a stage that has been busy without waiting again is noted for health()."""
         now = time.monotonic()
         for thread in self.threads:
-            if not thread.is_alive() and not self._stopping and thread.stats.state != "dead":
+            if not thread.is_alive() and not self.life.stop_requested and thread.stats.state != "dead":
                 self.stage_died(thread.name, "the thread ended although the server was not stopping")
             wakeups = thread.stats.wakeups
             seen = self._watch.get(thread.name)
@@ -272,39 +232,23 @@ class Server:
             LOG.error(
                 "%s; the server cannot serve without it: exiting with code %d so that it is restarted\n%s",
                 message,
-                EXIT_STAGE_DIED,
+                EXIT["stageDied"],
                 traceback_text.rstrip(),
             )
-            if self.control is not None:
-                self.control.send(
-                    {
-                        "type": "error",
-                        "kind": "stage-died",
-                        "message": message,
-                        "thread": name,
-                        "traceback": traceback_text,
-                    }
-                )
+            lifecycle.send(
+                self.control, lifecycle.error_message("stage-died", message, traceback_text, thread=name)
+            )
         finally:
-            os._exit(EXIT_STAGE_DIED)
+            os._exit(EXIT["stageDied"])
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return lifecycle.url_of(self.host, self.port)
 
     def ready_message(self) -> dict:
-        return {
-            "type": "ready",
-            "url": self.url,
-            "host": self.host,
-            "port": self.port,
-            "pid": os.getpid(),
-            "python": python_version(),
-            "gil": gil_enabled(),
-            "threads": [t.name for t in self.threads],
-            "workers": self.workers,
-        }
+        threads = [t.name for t in self.threads]
+        python, gil = python_version(), gil_enabled()
+        return lifecycle.ready_message(self.host, self.port, python, gil, threads, self.workers)
 
     def log_startup(self) -> None:
         LOG.info(
@@ -319,48 +263,30 @@ class Server:
     # ---- main loop: signals, stop, reload ----
 
     def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
-        signal.signal(signal.SIGINT, lambda *_: self.request_stop())
-        signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
+        self.life.install_signal_handlers(self.request_stop)
 
     def request_stop(self) -> None:
         self.ready = False  # first: a balancer polling /ready stops sending while the drain runs
-        self._stop_requested = True
-        self._stopping = True
-        self._main_wakeup.wake()
-
-    def request_reload(self) -> None:
-        self._reload_requested = True
-        self._main_wakeup.wake()
+        self.life.request_stop()
 
     def serve_until_stopped(self) -> int:
-        """Runs in the main thread until a stop; returns the exit code."""
-        signal_wakeup = SignalWakeup()
-        poller = select.poll()
-        poller.register(self._main_wakeup.fd, select.POLLIN)
-        poller.register(signal_wakeup.fd, select.POLLIN)
-        while not self._stop_requested:
-            poller.poll(1000)  # at least once a second: watch_stages
-            signal_wakeup.drain()  # the Python handlers have run by now
-            self._main_wakeup.consume()
-            self.watch_stages()
-            if self._reload_requested and not self._stop_requested:
-                self._reload_requested = False
-                try:
-                    self.reload()
-                except Exception as error:  # whatever the new config or app does, the old one keeps serving
-                    LOG.error("reload failed, keeping the running config and app: %s", error)
-                    self._send_error("other", f"reload failed: {error}")
+        """Runs in the main thread until a stop (signals: lifecycle.MainLoop); returns the exit code."""
+        self.life.run(self.guarded_reload, every_second=self.watch_stages)
         return self.stop()
+
+    def guarded_reload(self) -> None:
+        try:
+            self.reload()
+        except Exception as error:  # whatever the new config or app does, the old one keeps serving
+            LOG.error("reload failed, keeping the running config and app: %s", error)
+            lifecycle.send(self.control, lifecycle.error_message("other", f"reload failed: {error}"))
 
     def stop(self) -> int:
         self.ready = False
-        self._stopping = True
-        systemd.notify("STOPPING=1")
+        self.life.stop_requested = True
         settings = self.settings
+        lifecycle.stopping(self.control)
         LOG.info("stopping: no new connections; in-flight requests get up to %s s", settings.shutdown_timeout)
-        if self.control is not None:
-            self.control.send({"type": "stopping"})
         self.accept_thread.stop()
         self.accept_thread.join(2.0)
         self.draining = True
@@ -385,14 +311,15 @@ class Server:
             )
         self.read_thread.stop()
         self.close_thread.stop()
-        self.app_pool.stop()
+        for thread in self.app_threads:
+            thread.stop()
         self.read_thread.join(2.0)
         self.close_thread.join(3.0)
         for thread in self.app_threads:
             thread.join(0.5)
         self.read_thread.close_all()
         LOG.info("stopped")
-        return 0
+        return EXIT["clean"]
 
     def reload(self) -> None:
         from .config import ConfigError, load_config
@@ -404,16 +331,18 @@ class Server:
                 settings = load_config(self.config_path)
             except (ConfigError, OSError) as error:
                 LOG.error("reload: config has problems, keeping the running config and app:\n%s", error)
-                self._send_error(
-                    "config-invalid", str(error).splitlines()[0] if str(error) else "config error"
-                )
+                first = str(error).splitlines()[0] if str(error) else "config error"
+                lifecycle.send(self.control, lifecycle.error_message("config-invalid", first))
                 return
         try:
             app_loader.forget_user_modules()
             app = app_loader.load_app(settings.app, settings.app_callable, app_loader.config_dir_of(settings))
         except app_loader.AppImportError as error:
             LOG.error("reload: %s; keeping the running app\n%s", error.message, error.traceback_text)
-            self._send_error("app-import", error.message, error.traceback_text, error.file, error.line)
+            message = lifecycle.error_message(
+                "app-import", error.message, error.traceback_text, error.file, error.line
+            )
+            lifecycle.send(self.control, message)
             return
         port = self.port_override or settings.port
         if settings.host != self.settings.host or port != self.port:
@@ -427,21 +356,9 @@ class Server:
         self.access_log.fmt = settings.access_log
         self.base_environ = base_environ(settings.domain, self.port)
         LOG.info("reloaded: APP=%s", settings.app)
-        if self.control is not None:
-            self.control.send({"type": "reloaded"})
-
-    def _send_error(self, kind, message, traceback_text="", file=None, line=None) -> None:
-        if self.control is None:
-            return
-        message_dict = {"type": "error", "kind": kind, "message": message}
-        if traceback_text:
-            message_dict["traceback"] = traceback_text
-        if file:
-            message_dict["file"] = file
-            message_dict["line"] = line
-        self.control.send(message_dict)
+        lifecycle.reloaded(self.control)
 
 
 def _exit_after(seconds: float) -> None:
     time.sleep(seconds)
-    os._exit(EXIT_STAGE_DIED)
+    os._exit(EXIT["stageDied"])

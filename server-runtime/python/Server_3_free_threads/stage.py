@@ -10,10 +10,16 @@ failures are contained at two levels:
    raises or one exhausted resource (no descriptors, no temp space) costs that connection, never the stage.
 2. Around the loop, `Stage.run` catches whatever still escapes (a bug in the loop itself, MemoryError between
    two items, an injected fault): the stage is marked dead and `Server.stage_died` ends the process at once
-   with EXIT_STAGE_DIED and a last log line naming the thread and the cause, so whoever runs it (the editor's
-   supervisor, systemd, Kubernetes, the WORKERS master) starts a fresh one. Never a silent half-dead server.
+   with exit code 5 (EXIT["stageDied"] in control_schema.json) and a last log line naming the thread and the
+   cause, so whoever runs it (the editor's supervisor, systemd, Kubernetes, the WORKERS master) starts a
+   fresh one. Never a silent half-dead server.
 
 The main thread also checks every second that each stage's thread is alive (see Server.watch_stages).
+
+How a stage stops, the same for all four: `Stage.stop()` (main thread, Server.stop) sets `running` to False
+and calls the stage's `wake()`, which interrupts whatever the loop waits on (its eventfd, its inbox's
+eventfd, the app pool's wake tokens); the loop checks `running` once per wake-up and returns (the close
+thread first finishes the closes it has begun). `loop()` returning marks the stage "stopped".
 """
 
 from __future__ import annotations
@@ -43,13 +49,14 @@ def traceback_text() -> str:
 
 
 class Stage(threading.Thread):
-    """A pipeline thread: subclasses implement `loop()` (returns when the stage is told to stop) and
-    `stop()`. `stats` is the thread's own metrics record."""
+    """A pipeline thread: subclasses implement `loop()` (runs while `running`) and `wake()` (interrupts the
+    loop's wait). `stats` is the thread's own metrics record."""
 
     def __init__(self, server, name: str, role: str, queue_depth) -> None:
         super().__init__(name=name, daemon=True)
         self.server = server
         self.stats = ThreadStats(name, role, queue_depth=queue_depth)
+        self.running = True
         if role != "app":  # the app's code runs in the app threads only
             keep_out_of_the_debugger(self)
 
@@ -68,4 +75,9 @@ class Stage(threading.Thread):
         raise NotImplementedError
 
     def stop(self) -> None:
+        """Ends the loop at its next wake-up (see the module's docstring)."""
+        self.running = False
+        self.wake()
+
+    def wake(self) -> None:
         raise NotImplementedError

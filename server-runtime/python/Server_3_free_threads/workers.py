@@ -3,7 +3,7 @@ SO_REUSEPORT (the kernel spreads new connections over them), so an app uses ever
 
 - The master reserves the port first (bound with SO_REUSEPORT, never listening, so it gets no connections):
   `--port 0` then means one ephemeral port for all workers, and "address in use" is found before any
-  worker starts (exit 4).
+  worker starts (exit code EXIT["addressInUse"]).
 - Each worker is `python -m Server_3_free_threads --config ... --port P --worker-index i --control-fd N`,
   with a socketpair to the master as its control channel. A worker whose master dies sees EOF and stops.
 - The master relays on its own control channel (see control.py): one "ready" once every worker is ready,
@@ -24,10 +24,8 @@ SO_REUSEPORT (the kernel spreads new connections over them), so an app uses ever
 
 from __future__ import annotations
 
-import errno
 import json
 import os
-import select
 import signal
 import socket
 import subprocess
@@ -35,10 +33,9 @@ import sys
 import threading
 import time
 
-from . import systemd
-from .handoff import Wakeup
+from . import lifecycle, systemd
+from .lifecycle import EXIT, MainLoop, StartupError
 from .logs import LOG
-from .signals import SignalWakeup
 
 
 class _Worker:
@@ -55,24 +52,6 @@ class _Worker:
         self.last_requests: dict | None = None
 
 
-def reserve_port(host: str, port: int) -> socket.socket:
-    from .server import AddressInUse
-
-    infos = socket.getaddrinfo(host, port, family=0, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
-    try:
-        sock.bind(address)  # fails if anyone else holds the port (SO_REUSEPORT needs it on both sockets)
-    except OSError as error:
-        sock.close()
-        if error.errno == errno.EADDRINUSE:
-            raise AddressInUse(f"{host}:{port} is already in use (another server runs there?)") from None
-        raise
-    return sock
-
-
 class Master:
     def __init__(
         self, args, settings, config_path: str, reserved: socket.socket, control, inherited: bool = False
@@ -85,21 +64,11 @@ class Master:
         self.host, self.port = reserved.getsockname()[:2]
         self.control = control
         self.workers = [_Worker(i) for i in range(settings.workers)]
-        self.wakeup = Wakeup()
-        self.stop_requested = False
-        self.reload_requested = False
+        self.life = MainLoop()  # the stop and reload flags, the signals, the main thread's loop
         self.announced = False
         self._lock = threading.Lock()
 
-    # ---- signals and supervisor commands ----
-
-    def request_stop(self) -> None:
-        self.stop_requested = True
-        self.wakeup.wake()
-
-    def request_reload(self) -> None:
-        self.reload_requested = True
-        self.wakeup.wake()
+    # ---- supervisor commands ----
 
     def _relays(self, stream: str) -> bool:
         """Whether the supervisor asked for this stream ("metrics" or "requests")."""
@@ -140,7 +109,7 @@ class Master:
     def readiness(self) -> str:
         """STATS /ready: "serving" once all workers were ready and while one of them runs, else "starting"
         (also while every worker restarts) or "draining" (from the moment a stop is asked for)."""
-        if self.stop_requested:
+        if self.life.stop_requested:
             return "draining"
         serving = any(
             w.ready is not None and w.proc is not None and w.proc.poll() is None for w in self.workers
@@ -167,6 +136,7 @@ class Master:
         worker.proc = subprocess.Popen(command, pass_fds=pass_fds, stdin=subprocess.DEVNULL, env=env)
         theirs.close()
         worker.sock = ours
+        self.life.watch(ours.fileno(), lambda: self.on_readable(worker))
         worker.buffer = b""
         worker.ready = None
         worker.started = time.monotonic()
@@ -205,18 +175,19 @@ class Master:
         code = worker.proc.wait() if worker.proc is not None else 1
         worker.sock.close()
         worker.sock = None
-        if self.stop_requested:
+        if self.life.stop_requested:
             return None
         if not self.announced:
             LOG.error("worker %d failed to start (exit code %s)", worker.index, code)
             if self.control is not None and worker.last_error is not None:
                 self.control.send(worker.last_error)
-            return code if code in (2, 3, 4) else 1
+            passed_on = (EXIT["configInvalid"], EXIT["appImport"], EXIT["addressInUse"])
+            return code if code in passed_on else EXIT["other"]
         quick = time.monotonic() - worker.started < 1.0
         worker.quick_failures = worker.quick_failures + 1 if quick else 0
         if worker.quick_failures >= 5:
             LOG.error("worker %d keeps dying (exit code %s): giving up", worker.index, code)
-            return 1
+            return EXIT["other"]
         LOG.warning(
             "worker %d (pid %s) exited with code %s: restarting it", worker.index, worker.proc.pid, code
         )
@@ -226,104 +197,63 @@ class Master:
     # ---- main loop ----
 
     def run(self) -> int:
-        signal.signal(signal.SIGTERM, lambda *_: self.request_stop())
-        signal.signal(signal.SIGINT, lambda *_: self.request_stop())
-        signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
+        self.life.install_signal_handlers()
         if self.control is not None:
             self.control.on_line = self.forward_command
-            self.control.on_eof = self.request_stop
+            self.control.on_eof = self.life.request_stop
             self.control.on_fatal = _control_failed
         for worker in self.workers:
             self.spawn(worker)
-        code = self.loop()
+        code = self.life.run(self.reload)
         self.shutdown()
         return code
 
-    def loop(self) -> int:
-        signal_wakeup = SignalWakeup()
-        poller = select.poll()
-        poller.register(self.wakeup.fd, select.POLLIN)
-        poller.register(signal_wakeup.fd, select.POLLIN)
-        registered: dict[int, _Worker] = {}
-        while True:
-            for worker in self.workers:
-                if worker.sock is not None and worker.sock.fileno() not in registered:
-                    registered[worker.sock.fileno()] = worker
-                    poller.register(worker.sock.fileno(), select.POLLIN)
-            if self.stop_requested:
-                return 0
-            for fd, _ in poller.poll():
-                if fd == signal_wakeup.fd:
-                    signal_wakeup.drain()
-                    continue
-                if fd == self.wakeup.fd:
-                    self.wakeup.consume()
-                    if self.reload_requested and not self.stop_requested:
-                        self.reload_requested = False
-                        LOG.info("SIGHUP: reloading %d workers", len(self.workers))
-                        for worker in self.workers:
-                            if worker.proc is not None and worker.proc.poll() is None:
-                                worker.proc.send_signal(signal.SIGHUP)
-                    continue
-                worker = registered.get(fd)
-                if worker is None:
-                    continue
-                try:
-                    chunk = worker.sock.recv(262144)
-                except OSError:
-                    chunk = b""
-                if not chunk:
-                    poller.unregister(fd)
-                    del registered[fd]
-                    code = self.on_exit(worker)
-                    if code is not None:
-                        return code
-                    continue
-                worker.buffer += chunk
-                while b"\n" in worker.buffer:
-                    line, _, worker.buffer = worker.buffer.partition(b"\n")
-                    if line.strip():
-                        self.on_line(worker, line)
-                if not self.announced and all(w.ready for w in self.workers):
-                    self.announce()
+    def reload(self) -> None:
+        LOG.info("SIGHUP: reloading %d workers", len(self.workers))
+        for worker in self.workers:
+            if worker.proc is not None and worker.proc.poll() is None:
+                worker.proc.send_signal(signal.SIGHUP)
+
+    def on_readable(self, worker: _Worker) -> int | None:
+        """The worker's control channel has lines, or closed (the worker exited): an exit code ends the
+        master."""
+        try:
+            chunk = worker.sock.recv(262144)
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.life.unwatch(worker.sock.fileno())
+            return self.on_exit(worker)
+        worker.buffer += chunk
+        while b"\n" in worker.buffer:
+            line, _, worker.buffer = worker.buffer.partition(b"\n")
+            if line.strip():
+                self.on_line(worker, line)
+        if not self.announced and all(w.ready for w in self.workers):
+            self.announce()
+        return None
 
     def announce(self) -> None:
         self.announced = True
         first = self.workers[0].ready
         # The workers' GIL, not the master's: they import the app, whose extension modules may turn it on.
         gil = any(w.ready.get("gil", True) for w in self.workers)
-        python = first.get("python") or sys.version.split()[0]
-        host = f"[{self.host}]" if ":" in self.host else self.host
+        python = first.get("python") or lifecycle.python_version()
         LOG.info(
-            "Server_3_free_threads master (pid %d) on http://%s:%d with %d workers (Python %s, GIL %s)",
+            "Server_3_free_threads master (pid %d) on %s with %d workers (Python %s, GIL %s)",
             os.getpid(),
-            host,
-            self.port,
+            lifecycle.url_of(self.host, self.port),
             len(self.workers),
             python,
             "on" if gil else "off",
         )
-        if self.control is not None:
-            self.control.send(
-                {
-                    "type": "ready",
-                    "url": f"http://{host}:{self.port}",
-                    "host": self.host,
-                    "port": self.port,
-                    "pid": os.getpid(),
-                    "python": python,
-                    "gil": gil,
-                    "threads": first.get("threads", []),
-                    "workers": len(self.workers),
-                }
-            )
-            self.control.start()
+        threads = first.get("threads", [])
+        message = lifecycle.ready_message(self.host, self.port, python, gil, threads, len(self.workers))
+        lifecycle.announce_ready(self.control, message)
         systemd.notify("READY=1")
 
     def shutdown(self) -> None:
-        systemd.notify("STOPPING=1")
-        if self.control is not None and self.stop_requested:
-            self.control.send({"type": "stopping"})
+        lifecycle.stopping(self.control, tell_supervisor=self.life.stop_requested)
         for worker in self.workers:
             if worker.proc is not None and worker.proc.poll() is None:
                 worker.proc.send_signal(signal.SIGTERM)
@@ -346,34 +276,19 @@ class Master:
 def _control_failed(text: str) -> None:
     """The master's control channel thread failed: without it the master would outlive its supervisor. Its
     workers see their channels close when it exits, and stop."""
-    from .cli import EXIT_STAGE_DIED
-
-    LOG.error("the control channel thread died; exiting with code %d:\n%s", EXIT_STAGE_DIED, text.rstrip())
-    os._exit(EXIT_STAGE_DIED)
+    LOG.error("the control channel thread died; exiting with code %d:\n%s", EXIT["stageDied"], text.rstrip())
+    os._exit(EXIT["stageDied"])
 
 
 def run_master(args, settings, config_path, port, control, inherited: socket.socket | None = None) -> int:
-    from .server import AddressInUse
-    from .startup import StartupError
-
     if config_path is None:
-        raise StartupError(2, "config-invalid", ["WORKERS needs a config file"])
-    try:
-        reserved = inherited if inherited is not None else reserve_port(settings.host, port)
-    except AddressInUse as error:
-        raise StartupError(
-            4, "port-in-use", [f"{error}; free the port or set another PORT (or --port N)"]
-        ) from None
+        raise StartupError("configInvalid", ["WORKERS needs a config file"])
+    # The reserved port (bound, never listening) or the socket systemd passed.
+    reserved = inherited
+    if reserved is None:
+        reserved = lifecycle.open_listener(settings.host, port, reuse_port=True)
     master = Master(args, settings, config_path, reserved, control, inherited is not None)
-    stats = None
-    if settings.stats:
-        from .stats_http import StatsServer
-
-        try:
-            stats = StatsServer(settings.stats, master.snapshots, master.readiness, master.request_logs)
-            stats.start()
-        except (OSError, ValueError) as error:
-            LOG.error("STATS=%s: cannot serve stats: %s", settings.stats, error)
+    stats = lifecycle.start_stats(settings, master.snapshots, master.readiness, master.request_logs)
     try:
         return master.run()
     finally:

@@ -12,8 +12,9 @@ import time
 
 import pytest
 from conftest import BASE_CONFIG, TESTS_DIR, RunningServer, launch
+from Server_3_free_threads import contract
 
-EXIT_STAGE_DIED = 5
+EXIT_STAGE_DIED = contract.EXIT["stageDied"]
 CONFIG = BASE_CONFIG + "APP=apps.hostile\nAPP_THREADS=1\n"
 THREAD_OF = {
     "accept.loop": "accept",

@@ -367,11 +367,47 @@ def test_check_config_command_lines_parse_without_argparse(argv, config):
 
 
 def test_an_unexpected_error_without_control_channel_exits_1(monkeypatch, capsys):
-    from Server_3_free_threads import cli, startup
+    from Server_3_free_threads import cli, contract, startup
 
     def fail(args, control):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(startup, "run", fail)
-    assert cli.main(["--config", "x.config"]) == cli.EXIT_OTHER
+    assert cli.main(["--config", "x.config"]) == contract.EXIT["other"]
     assert "unexpected error: boom" in capsys.readouterr().err
+
+
+def test_a_startup_error_carries_its_exit_code_kind_and_message_from_the_schema():
+    from Server_3_free_threads import contract
+    from Server_3_free_threads.lifecycle import StartupError
+
+    error = StartupError("addressInUse", ["first line", "second line"], file="/w/.config_server", line=3)
+    assert str(error) == "first line"
+    assert (error.exit_code, error.kind) == (contract.EXIT["addressInUse"], "port-in-use")
+    assert error.message_dict() == {
+        "type": "error",
+        "kind": "port-in-use",
+        "message": "first line",
+        "file": "/w/.config_server",
+        "line": 3,
+    }
+    bare = StartupError("other", [])
+    assert str(bare) == bare.message_dict()["message"] == "other"
+    assert "file" not in StartupError("appImport", ["x"], line=7).message_dict()  # a line needs its file
+
+
+def test_a_port_can_be_bound_again_at_once_after_the_server_closed_its_connections():
+    """SO_REUSEADDR: a restarted server binds its port while the connections it closed sit in TIME_WAIT."""
+    from Server_3_free_threads.lifecycle import bind
+
+    listener = bind("127.0.0.1", 0, 8)
+    port = listener.getsockname()[1]
+    client = socket.create_connection(("127.0.0.1", port), timeout=5)
+    conn, _ = listener.accept()
+    conn.close()  # the server closes first: its side of the connection goes to TIME_WAIT
+    assert client.recv(1) == b""
+    client.close()
+    listener.close()
+    again = bind("127.0.0.1", port, 8)
+    assert again.getsockname()[1] == port
+    again.close()

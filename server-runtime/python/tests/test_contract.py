@@ -58,16 +58,18 @@ def test_error_messages_and_exit_codes_follow_the_schema(tmp_path):
     )
 
 
-def test_the_command_line_uses_the_schemas_exit_codes():
-    assert (cli.EXIT_OK, cli.EXIT_OTHER, cli.EXIT_CONFIG, cli.EXIT_APP_IMPORT) == (
-        contract.EXIT["clean"],
-        contract.EXIT["other"],
-        contract.EXIT["configInvalid"],
-        contract.EXIT["appImport"],
-    )
-    assert (cli.EXIT_ADDRESS_IN_USE, cli.EXIT_STAGE_DIED) == (
-        contract.EXIT["addressInUse"],
-        contract.EXIT["stageDied"],
+def test_exit_codes_are_named_from_the_schema_only():
+    """No module keeps its own exit-code constants or returns a bare number: contract.EXIT names them all."""
+    import pathlib
+    import re
+
+    package = pathlib.Path(contract.__file__).parent
+    for path in package.glob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\bEXIT_[A-Z_]+\s*=", text), path.name
+        assert not re.search(r"os\._exit\(\d|return [1-5]\b|StartupError\(\d", text), path.name
+    assert cli.build_arg_parser().epilog == (
+        "Exit codes: 0 clean stop, 1 other, 2 config-invalid, 3 app-import, 4 port-in-use, 5 stage-died."
     )
 
 

@@ -71,10 +71,28 @@ HEAVY = (
 def test_startup_does_not_import_heavy_helpers():
     code = (
         "import sys\n"
-        "import Server_3_free_threads.cli, Server_3_free_threads.startup\n"
-        "from Server_3_free_threads.server import bind_listener\n"
-        "bind_listener('localhost', 0, 8).close()\n"
+        "import Server_3_free_threads.cli, Server_3_free_threads.startup, Server_3_free_threads.server\n"
+        "from Server_3_free_threads.lifecycle import bind\n"
+        "bind('localhost', 0, 8).close()\n"
         f"print(' '.join(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=server_env(), capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.split() == []
+
+
+def test_the_workers_master_imports_neither_heavy_helpers_nor_the_pipeline():
+    """The WORKERS master shares its life cycle with the server (lifecycle.py) and reserves the port the same
+    way, without the pipeline's modules (its workers run those) or what the server avoids."""
+    code = (
+        "import sys\n"
+        "import Server_3_free_threads.cli, Server_3_free_threads.startup, Server_3_free_threads.workers\n"
+        "from Server_3_free_threads.lifecycle import bind\n"
+        "bind('localhost', 0, reuse_port=True).close()\n"
+        f"heavy = [m for m in {HEAVY!r} if m in sys.modules]\n"
+        "pipeline = ('server', 'accept_thread', 'read_thread', 'app_thread', 'close_thread', 'parser')\n"
+        "print(' '.join(heavy + [m for m in pipeline if 'Server_3_free_threads.' + m in sys.modules]))\n"
     )
     out = subprocess.run(
         [sys.executable, "-c", code], env=server_env(), capture_output=True, text=True, timeout=60, check=True
@@ -171,7 +189,7 @@ def test_common_command_line_does_not_import_argparse():
 def test_python_version_is_platforms():
     import platform
 
-    from Server_3_free_threads.server import python_version
+    from Server_3_free_threads.lifecycle import python_version
 
     assert python_version() == platform.python_version()
 

@@ -1,5 +1,6 @@
-"""Per-thread metrics: the stream on the control channel (shape of MetricsSnapshot in protocol.ts) and the
-STATS endpoint (JSON and Prometheus text), with counts checked against real traffic."""
+"""Per-thread metrics: the stream on the control channel (its shape is control_schema.json's, which
+contract.generated.ts types for the editor) and the STATS endpoint (JSON and Prometheus text), with counts
+checked against real traffic."""
 
 import http.client
 import json
@@ -8,18 +9,11 @@ import time
 
 import pytest
 from conftest import free_port
+from Server_3_free_threads import contract
 
-THREAD_KEYS = {
-    "name",
-    "role",
-    "state",
-    "items",
-    "busySeconds",
-    "waitSeconds",
-    "queueDepth",
-    "errors",
-    "cpuSeconds",
-}
+# The schema's per-thread fields: a field the runtime adds must be in the schema (so in the editor's types).
+THREAD_KEYS = {field["name"] for field in contract.OBJECTS["thread"]}
+TOTALS_KEYS = {field["name"] for field in contract.OBJECTS["totals"]}
 
 
 def check_shape(snap):
@@ -29,15 +23,7 @@ def check_shape(snap):
         assert thread["role"] in ("accept", "read", "app", "close")
         assert thread["state"] in ("busy", "waiting", "stopped")
     totals = snap["totals"]
-    assert set(totals) == {
-        "connectionsOpen",
-        "connectionsAccepted",
-        "requests",
-        "status",
-        "bytesIn",
-        "bytesOut",
-        "latency",
-    }
+    assert set(totals) == TOTALS_KEYS
     assert set(totals["status"]) == {"1xx", "2xx", "3xx", "4xx", "5xx"}
     assert len(totals["latency"]["counts"]) == len(totals["latency"]["boundsMs"]) + 1
 

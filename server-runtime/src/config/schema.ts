@@ -1,6 +1,6 @@
 /**
  * The one schema of the config fields, shared with the Python runtime (config.py loads the same JSON file).
- * esbuild bundles the JSON into dist/server.js; tsc copies it next to out/ thanks to resolveJsonModule.
+ * esbuild bundles the JSON into dist/languageServer.js; tsc copies it next to out/ thanks to resolveJsonModule.
  */
 import schemaJson from '../../python/Server_3_free_threads/config_schema.json';
 

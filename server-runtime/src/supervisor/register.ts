@@ -33,7 +33,7 @@ export interface SupervisorHandle {
 }
 
 /**
- * Where the Python package lives: next to the bundle in the .vsix (dist/server.js -> ../server-runtime/python),
+ * Where the Python package lives: next to the bundle in the .vsix (dist/languageServer.js -> ../server-runtime/python),
  * or from the compiled tree in tests (out/server-runtime/src/supervisor -> ../../../../server-runtime/python).
  * SERVER3_RUNTIME_PATH overrides both.
  */

@@ -1,6 +1,7 @@
 /**
  * The control channel between the supervisor and one Python runtime: JSON, one object per line, over the
- * socket the runtime sees as fd 3 (`--control-fd 3`). This file is the only place that knows those shapes.
+ * socket the runtime sees as fd 3 (`--control-fd 3`). The messages' shapes and the exit codes are the
+ * runtime's schema (control_schema.json), generated into contract.generated.ts; this file parses the lines.
  *
  * runtime -> supervisor: ready | error | metrics | requests | requestDetail | reloaded | stopping
  * supervisor -> runtime: {"cmd":"metrics","intervalMs":N} (0 = stop sending snapshots), {"cmd":"requests",
@@ -8,6 +9,8 @@
  * The request log's shapes are the generated contract's (contract.generated.ts, from control_schema.json).
  */
 import type {
+  ErrorMessage,
+  ReadyMessage,
   RequestDetailCommand,
   RequestDetailMessage,
   RequestsCommand,
@@ -16,31 +19,8 @@ import type {
 import { RUNTIME_MESSAGE_TYPES } from '../contract.generated';
 import type { MetricsSnapshot } from '../protocol';
 
-export interface ReadyMessage {
-  type: 'ready';
-  url: string;
-  host: string;
-  port: number;
-  pid: number;
-  /** The interpreter's version, e.g. "3.13.1". */
-  python?: string;
-  gil?: boolean;
-  threads?: string[];
-  workers?: number;
-}
-
-export type RuntimeErrorKind = 'port-in-use' | 'app-import' | 'config-invalid' | 'stage-died' | 'other';
-
-export interface ErrorMessage {
-  type: 'error';
-  kind: RuntimeErrorKind;
-  message: string;
-  traceback?: string;
-  file?: string;
-  line?: number;
-  /** For stage-died: the thread that died. */
-  thread?: string;
-}
+export type { ErrorMessage, ReadyMessage } from '../contract.generated';
+export { ExitCode } from '../contract.generated';
 
 export interface MetricsMessage extends Omit<MetricsSnapshot, 'id'> {
   type: 'metrics';
@@ -84,14 +64,3 @@ export function requestDetailCommand(thread: string, seq: number, worker: number
   const command: RequestDetailCommand = { cmd: 'requestDetail', thread, seq, worker };
   return JSON.stringify(command) + '\n';
 }
-
-/** Exit codes of `python -m Server_3_free_threads`, by contract with the runtime. */
-export const ExitCode = {
-  clean: 0,
-  other: 1,
-  configInvalid: 2,
-  appImport: 3,
-  addressInUse: 4,
-  /** A pipeline thread died: the runtime ends itself so that it is restarted (stage.py). */
-  stageDied: 5,
-} as const;

@@ -1,7 +1,7 @@
 /** Typed access to the extension's settings (package.json `contributes.configuration`). */
 import * as vscode from 'vscode';
 
-export class Config {
+export class Settings {
   private get section() {
     return vscode.workspace.getConfiguration('server3');
   }
