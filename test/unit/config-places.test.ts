@@ -160,6 +160,8 @@ describe('the module index', () => {
     write('myenv/lib/m.py');
     write('dist/m.py'); // dist/ and out/ are ordinary folders now: a package may be called that
     write('out/m.py');
+    fs.mkdirSync(path.join(root, 'folder.py')); // a folder named like a module: neither read nor entered
+    write('folder.py/inner.py');
     write('a/b/c/d/e/f/g/h/eight.py'); // 8 folders deep: the deepest level walked by default
     write('a/b/c/d/e/f/g/h/i/nine.py'); // 9: not walked
     const index = new ModuleIndex(root);
@@ -182,6 +184,9 @@ describe('the module index', () => {
     assert.equal(index.contains(path.join(root, 'x.py')), true);
     assert.equal(index.contains(root + 'x/y.py'), false, 'a sibling folder named like the root');
     assert.equal(index.contains(path.dirname(root)), false);
+    const slash = new ModuleIndex(root + path.sep);
+    assert.equal(slash.contains(path.join(root, 'x.py')), true, 'a root given with its trailing separator');
+    await slash.ready;
     const missing = new ModuleIndex(path.join(root, 'missing'));
     await missing.ready;
     assert.deepEqual([missing.entries(), missing.filesRead, missing.truncated], [[], 0, false]);
@@ -201,6 +206,7 @@ describe('the module index', () => {
     write('top.py');
     write('a/one.py');
     write('a/b/two.py');
+    write('a/b/README', 'a file named like a package'); // not a folder: nothing below level 2
     const exact = new ModuleIndex(root, limits({ maxDepth: 2 }));
     await exact.ready;
     assert.deepEqual(indexed(exact), [
@@ -301,6 +307,13 @@ describe('the module index', () => {
     fs.rmSync(path.join(root, 'pkg'), { recursive: true });
     await index.changed(path.join(root, 'pkg'), true);
     assert.deepEqual(indexed(index), ['pkg2/wsgi.py application']);
+    // A folder's path may come with its trailing separator.
+    write('pkg3/a/wsgi.py');
+    await index.changed(write('pkg3/wsgi.py'), false);
+    await index.changed(path.join(root, 'pkg3', 'a', 'wsgi.py'), false);
+    assert.equal(index.entries().length, 3);
+    await index.changed(path.join(root, 'pkg3') + path.sep, true);
+    assert.deepEqual(indexed(index), ['pkg2/wsgi.py application']);
     // A change event for a file that is gone (deleted between event and read): it leaves the index.
     const pkg2 = path.join(root, 'pkg2', 'wsgi.py');
     fs.rmSync(pkg2);
@@ -347,6 +360,9 @@ describe('APP candidates', () => {
     write('mysite/wsgi.py', 'application = get_wsgi_application()\n');
     write('mysite/aaa.py');
     write('mysite/deep/wsgi.py');
+    write('mysite/notwsgi.py'); // not named wsgi: only ends so
+    write('mysite/wsgix.py');
+    write('factory.py', 'app = object()\nserve = create_app()\n'); // a factory's app is telling, a mere app is not
     write('my-mod.py'); // no module name: not offered
     write('notapp.py', 'x = 1\n');
     const indexes = new ModuleIndexes();
@@ -357,9 +373,12 @@ describe('APP candidates', () => {
     assert.deepEqual(await ranked('application'), [
       'both application 0',
       'zeta application 0',
+      'factory serve 0',
       'flaskapp app 0',
       'mysite.wsgi application 1',
       'mysite.aaa application 1',
+      'mysite.notwsgi application 1',
+      'mysite.wsgix application 1',
       'mysite.deep.wsgi application 2',
       'alpha app 0',
     ]);
@@ -369,8 +388,12 @@ describe('APP candidates', () => {
       'zeta application 0',
       'mysite.wsgi application 1',
       'mysite.aaa application 1',
+      'mysite.notwsgi application 1',
+      'mysite.wsgix application 1',
       'mysite.deep.wsgi application 2',
+      // Asked for by name, factory's mere `app` is its callable now, and as weak as alpha's.
       'alpha app 0',
+      'factory app 0',
     ]);
     const [first] = (await appCandidates(indexes, [root], 'application')).candidates;
     assert.deepEqual(first, {
@@ -384,9 +407,12 @@ describe('APP candidates', () => {
     assert.deepEqual(await ranked('application', [site, root, site]), [
       'wsgi application 0',
       'aaa application 0',
+      'notwsgi application 0',
+      'wsgix application 0',
       'deep.wsgi application 1',
       'both application 0',
       'zeta application 0',
+      'factory serve 0',
       'flaskapp app 0',
       'alpha app 0',
     ]);
@@ -398,11 +424,12 @@ describe('APP candidates', () => {
     write('app.py');
     const indexes = new ModuleIndexes();
     assert.deepEqual(
-      (await appCandidates(indexes, [root], 'application', 10_000)).candidates.map((c) => c.module),
+      (await appCandidates(indexes, [root], 'application', 60_000)).candidates.map((c) => c.module),
       ['app'],
     );
     indexes.changed(write('wsgi.py'), false);
-    const after = await appCandidates(indexes, [root], 'application', 10_000);
+    // A bound that is not reached leaves no timer behind (the test file would wait a minute for it).
+    const after = await appCandidates(indexes, [root], 'application', 60_000);
     // wsgi before app: at the same depth, a module named wsgi comes first.
     assert.deepEqual([after.candidates.map((c) => c.module), after.complete], [['wsgi', 'app'], true]);
     // An index whose walk never ends: the answer comes after waitMs, with what is there, marked incomplete.

@@ -39,6 +39,8 @@ export function appReferences(parsed: ParsedConfig, dirs: string[]): AppReferenc
   let effectiveSource: string | undefined;
   for (const app of parsed.entries.filter((e) => e.key === 'APP')) {
     const { module, callable, colon } = appTarget(app.value, named?.value);
+    // The last APP line wins, as in the runtime: APP_CALLABLE points into its module, or nowhere.
+    [effectiveFile, effectiveSource] = [undefined, undefined];
     if (!/^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*$/.test(module)) continue;
     const file = dirs.map((d) => moduleFile(d, module)).find((f) => f !== undefined);
     if (!file) continue;
@@ -47,8 +49,8 @@ export function appReferences(parsed: ParsedConfig, dirs: string[]): AppReferenc
       file,
     });
     const source = readSource(file);
-    // The last APP line wins, as in the runtime; with a colon it names the callable and APP_CALLABLE is moot.
-    [effectiveFile, effectiveSource] = colon ? [undefined, undefined] : [file, source];
+    // With a colon APP names the callable itself and APP_CALLABLE is moot.
+    if (!colon) [effectiveFile, effectiveSource] = [file, source];
     const definition = colon && source !== undefined ? findDefinition(source, callable) : undefined;
     if (definition)
       references.push({
