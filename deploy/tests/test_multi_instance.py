@@ -311,7 +311,13 @@ def test_restart_and_kill_behind_nginx(instances, tmp_path, capsys):
     with capsys.disabled():
         print("\n" + "\n".join("deploy (nginx): " + line for line in figures))
     assert not failed(baseline) and not failed(after), failed(everything)
-    assert not failed(restart_phase), failed(restart_phase)
+    # Open-source nginx cannot poll /ready, so it keeps sending to b until b's drain closes its pooled
+    # keep-alive connections: a POST written on one at that instant is answered 502 (the keep-alive race;
+    # nginx never resends a non-idempotent request it has written). At most one such POST per SIGTERM; GETs
+    # are resent and never fail. HAProxy takes b out on /ready's 503 before the drain closes anything and has
+    # none (test_reload_restart_and_kill_behind_haproxy_with_prometheus). docs/deploy.md says so.
+    raced = failed(restart_phase)
+    assert all(r[2] == "POST" and r[3] == 502 for r in raced) and len(raced) <= 2, raced
     bad = failed(kill_phase)
     assert all(r[2] == "POST" for r in bad), f"a GET failed: nginx should have sent it to the next one: {bad}"
     assert all(r[0] < killed_at < r[1] for r in bad), f"a request sent after the kill failed: {bad}"
