@@ -15,6 +15,7 @@ import { type AppCandidate, appCandidates } from '../../server-runtime/src/confi
 import { type CompletionContext, completeAt } from '../../server-runtime/src/config/complete';
 import { appReferences } from '../../server-runtime/src/config/definitions';
 import { cappedDiagnostics } from '../../server-runtime/src/config/diagnostics';
+import { appTarget } from '../../server-runtime/src/config/fileChecks';
 import { suggestValue } from '../../server-runtime/src/config/keys';
 import {
   DEFAULT_LIMITS,
@@ -58,7 +59,10 @@ function applyEdits(text: string, edits: TextEdit[]): string {
 function fixesOf(text: string, context: ActionContext = {}, configDir?: string): CodeAction[] {
   const { parsed, problems } = validate(text, configDir ? { configDir } : { fileSystem: false });
   const last = parsed.texts.length - 1;
-  const range = { start: { line: 0, character: 0 }, end: { line: last, character: parsed.texts[last].length } };
+  const range = {
+    start: { line: 0, character: 0 },
+    end: { line: last, character: parsed.texts[last].length },
+  };
   return codeActions(URI, text, parsed, problems, range, context);
 }
 const editsOf = (action: CodeAction): TextEdit[] => action.edit!.changes![URI];
@@ -98,10 +102,7 @@ describe('quick fixes: the edges', () => {
     const text = 'HOST=127.0.0.1\nPORT=8000\nSOCKET_BACKLOG=400\n';
     const add = addFix(text, [flask]);
     assert.equal(add.title, 'Add the missing required fields (APP, DOMAIN)');
-    assert.equal(
-      applyEdits(text, editsOf(add)),
-      `${text}APP=flaskapp\nDOMAIN=localhost\nAPP_CALLABLE=app\n`,
-    );
+    assert.equal(applyEdits(text, editsOf(add)), `${text}APP=flaskapp\nDOMAIN=localhost\nAPP_CALLABLE=app\n`);
   });
 
   test('a bad value whose suggestion is the default gets one fix, not two', () => {
@@ -200,6 +201,11 @@ describe('messages and choices: the exact words', () => {
 });
 
 describe('module sources: the edges', () => {
+  test('appTarget: a colon at the very start gives an empty module and the callable after it', () => {
+    assert.deepEqual(appTarget(':app'), { module: '', callable: 'app', colon: true });
+    assert.deepEqual(appTarget(':app', 'other'), { module: '', callable: 'app', colon: true });
+  });
+
   test('a blank first line counts', () => {
     assert.deepEqual(
       wsgiCallables('\napplication = object()\n').map((c) => c.line),
@@ -216,7 +222,11 @@ describe('module sources: the edges', () => {
   });
 
   test('findDefinition looks at the definition line only', () => {
-    assert.deepEqual(findDefinition('from m import app\nprint(app)\n', 'app'), { line: 0, start: 14, end: 17 });
+    assert.deepEqual(findDefinition('from m import app\nprint(app)\n', 'app'), {
+      line: 0,
+      start: 14,
+      end: 17,
+    });
     // "import" in a comment does not make an assignment an import.
     assert.deepEqual(findDefinition('app = wrap(app)  # import side', 'app'), { line: 0, start: 0, end: 3 });
     // The name only as a dotted prefix on its line: the line start.
