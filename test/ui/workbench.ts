@@ -142,8 +142,10 @@ export async function notificationTexts(page: Page): Promise<string[]> {
  * open, pass the panel's title to pick its frame.
  */
 export function webviewFrame(page: Page, title?: string): FrameLocator {
+  // The visible one: a panel hidden behind another tab (the request panel behind the metrics panel) keeps its
+  // iframe in the page.
   const outer = title ? `iframe.webview[title="${title}"]` : 'iframe.webview';
-  return page.frameLocator(outer).frameLocator('iframe#active-frame');
+  return page.frameLocator(`${outer} >> visible=true`).frameLocator('iframe#active-frame');
 }
 
 /**
