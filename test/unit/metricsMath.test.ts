@@ -348,6 +348,11 @@ describe('metricsMath', () => {
     assert.equal(shownValue(column('errors', 'value'), now, before, 2), 0);
     assert.equal(phraseText(column('errors', 'value', 'errors'), 3), 'errors 3');
     assert.equal(phraseText(column('busySeconds', 'value', 'ms'), 1.5), 'busy 1.50 ms');
+    assert.equal(phraseText(column('busySeconds', 'value', 'bytes'), 2048), 'busy 2048 bytes');
+    assert.equal(phraseText(column('busySeconds', 'value', 's'), 2), 'busy 2 s');
+    // A text field is shown as it is, whatever the column asks of a number.
+    assert.equal(shownValue(column('state', 'ratePerSecond'), now, before, 2), now.state);
+    assert.equal(shownValue(column('state', 'percentOfInterval'), now, undefined, 2), now.state);
     assert.equal(cellText(column('items', 'ratePerSecond'), 12_345), '12k');
     assert.equal(cellText(column('busySeconds', 'percentOfInterval'), 99.6), '100%');
   });
