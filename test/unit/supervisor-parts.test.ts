@@ -267,3 +267,46 @@ describe('supervisor settings', () => {
     assert.equal(await stopTimeoutOf(sup), 250);
   });
 });
+
+describe('a server whose config is refused (no process ever runs)', () => {
+  it('starts out stopped; stop, restart, start again, kill and shutdown all work without a process', async () => {
+    const logs: LogParams[] = [];
+    const states: string[] = [];
+    let validations = 0;
+    const sup = new Supervisor({
+      runtimePath: '/r',
+      events: { state: (s) => states.push(s.state), log: (l) => logs.push(l), metrics: () => undefined },
+      validate: async () => {
+        validations++;
+        return { kind: 'config-invalid', message: 'PORT is missing' };
+      },
+    });
+    const id = '/nowhere/.config_server';
+    const starting = sup.start({
+      configUri: id,
+      pythonPath: 'python3',
+      cwd: '/nowhere',
+      autoRestart: false,
+      autoRestartDelayMs: 100,
+    });
+    assert.deepEqual(sup.list(), [{ id, configUri: id, state: 'stopped' }], 'before anything ran');
+    assert.equal((await starting).error?.message, 'PORT is missing');
+    const server = sup.get(id)!;
+    await server.watcherReady(); // no auto-restart: nothing to wait for
+    assert.equal(server.pid, undefined);
+
+    const restarted = await sup.restart(id);
+    assert.deepEqual(restarted.error, { kind: 'config-invalid', message: 'PORT is missing' });
+    assert.deepEqual(logs, [
+      { id, stream: 'supervisor', lines: ['Not restarting (restart requested): PORT is missing'] },
+    ]);
+    assert.equal((await server.start()).state, 'stopped'); // the same parameters, validated again
+    assert.equal(validations, 3);
+
+    states.length = 0;
+    assert.deepEqual(await sup.stop(id), { id, configUri: id, state: 'stopped' });
+    assert.deepEqual(states, ['stopped'], 'nothing ran: no stopping step');
+    sup.killAll();
+    await sup.stopAll();
+  });
+});
