@@ -34,6 +34,7 @@ export const groups = {
       'out/test/unit/supervisor-process.test.js',
       'out/test/unit/supervisor-runtime.test.js',
       'out/test/unit/supervisor-managed.test.js',
+      'out/test/unit/supervisor-messages.test.js',
       'out/test/unit/traceback.test.js',
       'out/test/unit/logRelay.test.js',
       'out/test/unit/supervisorExitCodes.test.js',
