@@ -29,8 +29,12 @@ export const groups = {
     // Not supervisorProtocol.test.js: it drives the supervisor inside the language-server child process,
     // where Stryker sees no coverage; it would only make every mutant that touches module-level code slower.
     tests: [
+      'out/test/unit/supervisor-parts.test.js',
       'out/test/unit/supervisor-contract.test.js',
       'out/test/unit/supervisor-process.test.js',
+      'out/test/unit/supervisor-runtime.test.js',
+      'out/test/unit/supervisor-managed.test.js',
+      'out/test/unit/supervisor-messages.test.js',
       'out/test/unit/traceback.test.js',
       'out/test/unit/logRelay.test.js',
       'out/test/unit/supervisorExitCodes.test.js',
