@@ -257,7 +257,12 @@ describe('supervisor settings', () => {
     return server.options.stopTimeoutMs();
   }
   const invalid = async (): Promise<ServerError> => ({ kind: 'config-invalid', message: 'not started' });
-  const events = { state: () => undefined, log: () => undefined, metrics: () => undefined };
+  const events = {
+    state: () => undefined,
+    log: () => undefined,
+    metrics: () => undefined,
+    requests: () => undefined,
+  };
 
   it('the stop timeout: 5 s by default, as constructed, then as configured', async () => {
     assert.equal(await stopTimeoutOf(new Supervisor({ runtimePath: '/r', events, validate: invalid })), 5000);
@@ -275,7 +280,12 @@ describe('a server whose config is refused (no process ever runs)', () => {
     let validations = 0;
     const sup = new Supervisor({
       runtimePath: '/r',
-      events: { state: (s) => states.push(s.state), log: (l) => logs.push(l), metrics: () => undefined },
+      events: {
+        state: (s) => states.push(s.state),
+        log: (l) => logs.push(l),
+        metrics: () => undefined,
+        requests: () => undefined,
+      },
       validate: async () => {
         validations++;
         return { kind: 'config-invalid', message: 'PORT is missing' };
