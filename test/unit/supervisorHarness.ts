@@ -16,6 +16,18 @@ import type {
 import { Supervisor, type SupervisorOptions } from '../../server-runtime/src/supervisor/supervisor';
 
 export const repoRoot = path.resolve(__dirname, '..', '..', '..');
+
+/**
+ * The repository's .venv Python (with debugpy and the test packages), looked for from repoRoot upwards: the
+ * mutation runs copy the repository without its .venv into .stryker-tmp/sandbox-* inside it.
+ */
+export function venvPython(): string | undefined {
+  for (let dir = repoRoot; ; dir = path.dirname(dir)) {
+    const candidate = path.join(dir, '.venv', 'bin', 'python');
+    if (fs.existsSync(candidate)) return candidate;
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
 export const python = process.env.SERVER3_TEST_PYTHON || 'python3';
 export const helloDir = path.join(repoRoot, 'examples', 'hello');
 

@@ -5,10 +5,8 @@
  * Debug Adapter Protocol client.
  */
 import * as assert from 'node:assert/strict';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RequestRecord, RequestsUpdate } from '../../server-runtime/src/protocol';
 import { findFreePort } from '../../server-runtime/src/supervisor/ports';
@@ -17,7 +15,7 @@ import {
   makeApp,
   makeSupervisor,
   removeTempDirs,
-  repoRoot,
+  venvPython,
   startParams,
   waitFor,
 } from './supervisorHarness';
@@ -155,14 +153,14 @@ describe('supervisor: the request log', () => {
   });
 
   it('starts the runtime under debugpy: a DAP client is answered on the reported port, and it serves', async () => {
-    const venvPython = path.join(repoRoot, '.venv', 'bin', 'python');
-    assert.ok(fs.existsSync(venvPython), '.venv (with debugpy) is made by scripts/setup.sh');
+    const python = venvPython();
+    assert.ok(python, '.venv (with debugpy) is made by scripts/setup.sh');
     const rec = makeSupervisor();
     const app = makeApp(APP, await findFreePort());
     try {
       const info = await rec.supervisor.start({
         ...startParams(app.config, app.dir),
-        pythonPath: venvPython,
+        pythonPath: python,
         debug: true,
       });
       assert.equal(info.state, 'running', rec.logText());
@@ -175,7 +173,7 @@ describe('supervisor: the request log', () => {
       // A plain Start of the same config restarts it without the debugger.
       const plain = await rec.supervisor.start({
         ...startParams(app.config, app.dir),
-        pythonPath: venvPython,
+        pythonPath: python,
       });
       assert.equal(plain.state, 'running');
       assert.equal(plain.debugPort, undefined);
