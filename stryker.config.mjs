@@ -30,6 +30,8 @@ export const groups = {
     // where Stryker sees no coverage; it would only make every mutant that touches module-level code slower.
     tests: [
       'out/test/unit/supervisor-parts.test.js',
+      // validate-first's decoding (decodeConfig: BOM, bytes that are not UTF-8) is tested here.
+      'out/test/unit/validateConfigFile.test.js',
       'out/test/unit/supervisor-contract.test.js',
       'out/test/unit/supervisor-process.test.js',
       'out/test/unit/supervisor-runtime.test.js',

@@ -8,7 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { describeExit } from '../../server-runtime/src/supervisor/errors';
 import { findFreePort } from '../../server-runtime/src/supervisor/ports';
+import { RuntimeProcess } from '../../server-runtime/src/supervisor/runtimeProcess';
 import {
   makeApp,
   makeSupervisor,
@@ -121,5 +123,44 @@ describe('control messages of a running runtime', { timeout: 60_000 }, () => {
     } finally {
       await rec.supervisor.stopAll();
     }
+  });
+});
+
+describe('exit codes explained from stderr lines of unusual forms', () => {
+  it('a "thread died" line of another form: a stage death without a thread or with the plain message', async () => {
+    assert.deepEqual(await describeExit(5, null, ['one thread died here'], undefined, '/w', '/r'), {
+      kind: 'stage-died',
+      message: 'A thread of the server died.',
+      traceback: 'one thread died here',
+    });
+    assert.deepEqual(
+      await describeExit(5, null, ['the read thread died without a cause'], undefined, '/w', '/r'),
+      {
+        kind: 'stage-died',
+        message: 'A thread of the server died.',
+        traceback: 'the read thread died without a cause',
+        thread: 'read',
+      },
+    );
+  });
+
+  it('a traceback on the very first stderr line: all of it, however long', async () => {
+    const stderr = [
+      'Traceback (most recent call last):',
+      ...Array.from({ length: 11 }, (_, i) => `  line ${i}`),
+    ];
+    const e = await describeExit(3, null, stderr, undefined, '/w', '/r');
+    assert.equal(e.traceback, stderr.join('\n'));
+  });
+});
+
+describe('the stderr tail', () => {
+  it('starts empty: a process that wrote nothing leaves nothing to explain a crash with', async () => {
+    const proc = new RuntimeProcess(
+      { python: path.join(bin, 'no-such-python'), configPath: '/w/c', cwd: bin, runtimePath: bin },
+      { message: () => undefined, stdout: () => undefined, stderr: () => undefined, exit: () => undefined },
+    );
+    await proc.whenExited();
+    assert.deepEqual(proc.recentStderr(), []);
   });
 });
