@@ -69,6 +69,24 @@ describe('decodeConfig', () => {
     assert.deepEqual(at([...Buffer.from('A='), 0xe2, 0x82, 0x41, 0x0a]), [0, 2, 3]); // bad continuation
     assert.deepEqual(at([0xef, 0xbb, 0xbf, ...Buffer.from('A=é'), 0xc0, 0x80]), [0, 3, 4]); // BOM, overlong
   });
+  test('the problem: an error with its code and what to do', () => {
+    assert.deepEqual(decodeConfig(Uint8Array.from([0x41, 0xff])), {
+      problem: {
+        line: 0,
+        start: 1,
+        end: 2,
+        severity: 'error',
+        code: 'not-utf8',
+        message:
+          'not UTF-8 text: byte 0xff at column 2 of this line; save the file as UTF-8 (in VS Code: click the ' +
+          'encoding in the status bar, Save with Encoding)',
+      },
+    });
+  });
+  test('only the whole BOM is dropped: EF xx BF is not one', () => {
+    assert.deepEqual(at([0xef, 0x41, 0xbf, ...Buffer.from('A=1\n')]), [0, 0, 1]);
+    assert.deepEqual(at([0xef, 0xbb, 0x41, ...Buffer.from('A=1\n')]), [0, 0, 1]);
+  });
   test('drops a BOM and keeps the rest', () => {
     assert.deepEqual(decodeConfig(Uint8Array.from([0xef, 0xbb, 0xbf, ...Buffer.from('HOST=é\n')])), {
       text: 'HOST=é\n',

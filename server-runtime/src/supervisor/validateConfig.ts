@@ -58,7 +58,8 @@ export function decodeConfig(bytes: Uint8Array): { text: string } | { problem: P
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(body) };
   } catch {
     const bad = firstInvalidUtf8(body);
-    const lineStart = body.lastIndexOf(0x0a, bad - 1) + 1;
+    // lastIndexOf counts a negative start from the end: a bad first byte has no line before it.
+    const lineStart = bad > 0 ? body.lastIndexOf(0x0a, bad - 1) + 1 : 0;
     let line = 0;
     for (let i = 0; i < lineStart; i++) if (body[i] === 0x0a) line++;
     const column = new TextDecoder().decode(body.subarray(lineStart, bad)).length;
