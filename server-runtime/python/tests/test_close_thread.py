@@ -94,3 +94,24 @@ def test_a_detached_connection_is_never_registered_again():
     assert epoll.poll(0.05) == []  # not watched any more
     for item in (ours, theirs, epoll):
         item.close()
+
+
+def test_input_during_the_linger_is_drained_and_the_linger_goes_on(server_factory):
+    # The client keeps sending after our FIN (a slow uploader behind a refused request): the close thread reads
+    # and discards it and keeps lingering until the client closes or the deadline. Closing at the first input
+    # instead would leave it unread, and the kernel would answer the client with a RST.
+    server = server_factory(app="apps.hostile")
+    sock = server.raw_socket(timeout=10)
+    sock.sendall(b"BROKEN\r\n\r\n" + b"x" * 100)
+    assert recv_until_closed(sock).startswith(b"HTTP/1.1 400")  # the whole 400, then our FIN
+    for _ in range(5):  # more input, in several reads of the close thread
+        sock.sendall(b"y" * 4096)
+        time.sleep(0.05)
+    # Well inside the 2 s linger that began before our FIN: the connection is still open (being drained).
+    assert server.snapshot()["totals"]["connectionsOpen"] == 1
+    assert sock.recv(1) == b""  # still only our FIN: no RST from a close with unread input
+    sock.close()
+    deadline = time.monotonic() + 10
+    while server.snapshot()["totals"]["connectionsOpen"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.snapshot()["totals"]["connectionsOpen"] == 0  # our close ends the linger
