@@ -68,6 +68,14 @@ describe('decodeConfig', () => {
     assert.deepEqual(at([...Buffer.from('A=1\n'), 0xe2, 0x82]), [1, 0, 1]); // cut short at the end
     assert.deepEqual(at([...Buffer.from('A='), 0xe2, 0x82, 0x41, 0x0a]), [0, 2, 3]); // bad continuation
     assert.deepEqual(at([0xef, 0xbb, 0xbf, ...Buffer.from('A=é'), 0xc0, 0x80]), [0, 3, 4]); // BOM, overlong
+    assert.deepEqual(at([...Buffer.from('A='), 0xff, 0x0a, ...Buffer.from('B=1')]), [0, 2, 3]); // before a newline
+    assert.deepEqual(at([...Buffer.from('A=1\n\nB='), 0xff]), [2, 2, 3]); // lines counted, the empty one too
+  });
+  test('valid sequences of each length before the bad byte are stepped over whole; columns count characters', () => {
+    // The smallest lead byte of each length: C2 (U+0080..), E0 (U+0800..), F0 (U+10000..); and one above each.
+    for (const char of ['\u0080', '©', '\u0800', '€', '\u{10000}', '😀']) {
+      assert.deepEqual(at([...Buffer.from(`A=${char}`), 0xff]), [0, 3, 4], `after ${char}`);
+    }
   });
   test('the problem: an error with its code and what to do', () => {
     assert.deepEqual(decodeConfig(Uint8Array.from([0x41, 0xff])), {
@@ -91,5 +99,8 @@ describe('decodeConfig', () => {
     assert.deepEqual(decodeConfig(Uint8Array.from([0xef, 0xbb, 0xbf, ...Buffer.from('HOST=é\n')])), {
       text: 'HOST=é\n',
     });
+  });
+  test('a BOM is not counted in the column of a bad byte on the first line', () => {
+    assert.deepEqual(at([0xef, 0xbb, 0xbf, ...Buffer.from('A='), 0xff]), [0, 2, 3]);
   });
 });

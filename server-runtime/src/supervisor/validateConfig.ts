@@ -35,7 +35,7 @@ export async function validateConfigFile(configPath: string, cwd?: string): Prom
   const errors =
     'problem' in decoded
       ? [decoded.problem]
-      : validateConfigText(decoded.text, { fileSystem: false }).filter((p) => p.severity === 'error');
+      : validateConfigText(decoded.text).filter((p) => p.severity === 'error'); // no file checks: all warnings
   if (!errors.length) return undefined;
   const listed = errors.slice(0, LISTED).map((p) => formatProblem(p, shown));
   const more = errors.length > LISTED ? ` (and ${errors.length - LISTED} more)` : '';
@@ -49,21 +49,21 @@ export async function validateConfigFile(configPath: string, cwd?: string): Prom
 
 /**
  * The text of a config file: UTF-8, a leading BOM dropped; bytes that are not UTF-8 give one not-utf8 problem
- * at the first of them, with the same message as decode_config() in config.py. (The editor decodes files
- * itself, so the language server never sees this: only a start does.)
+ * at the first of them, with the same message as decode_config() in config.py (columns count characters, as
+ * Python's do). (The editor decodes files itself, so the language server never sees this: only a start does.)
  */
 export function decodeConfig(bytes: Uint8Array): { text: string } | { problem: Problem } {
-  const body = bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes;
+  // TextDecoder drops a leading BOM itself (ignoreBOM is false), in the text and in the column below.
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(body) };
+    return { text: new TextDecoder('utf-8', { fatal: true }).decode(bytes) };
   } catch {
-    const bad = firstInvalidUtf8(body);
-    // lastIndexOf counts a negative start from the end: a bad first byte has no line before it.
-    const lineStart = bad > 0 ? body.lastIndexOf(0x0a, bad - 1) + 1 : 0;
-    let line = 0;
-    for (let i = 0; i < lineStart; i++) if (body[i] === 0x0a) line++;
-    const column = new TextDecoder().decode(body.subarray(lineStart, bad)).length;
-    const byte = body[bad].toString(16).padStart(2, '0');
+    const bad = firstInvalidUtf8(bytes);
+    const before = bytes.subarray(0, bad);
+    const lineStart = before.lastIndexOf(0x0a) + 1;
+    const line = before.filter((b) => b === 0x0a).length;
+    const column = [...new TextDecoder().decode(before.subarray(lineStart))].length;
+    // A byte that starts no valid sequence is 0x80 or more: always two hex digits.
+    const byte = bytes[bad].toString(16);
     return {
       problem: {
         line,
@@ -82,14 +82,16 @@ export function decodeConfig(bytes: Uint8Array): { text: string } | { problem: P
 /** Offset of the first byte that does not start or continue a valid UTF-8 sequence (as Python reports it). */
 function firstInvalidUtf8(bytes: Uint8Array): number {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  // The longest valid prefix: grow it one complete sequence at a time (configs are small).
+  // The longest valid prefix: grow it one complete sequence at a time (configs are small). The length of a
+  // sequence comes from its lead byte; the thresholds are the smallest valid lead bytes of 4, 3 and 2 bytes
+  // (0xc0 and 0xc1 only start overlong forms: as one byte they fail just the same).
   let i = 0;
   while (i < bytes.length) {
     let length = 1;
     const b = bytes[i];
     if (b >= 0xf0) length = 4;
     else if (b >= 0xe0) length = 3;
-    else if (b >= 0xc0) length = 2;
+    else if (b >= 0xc2) length = 2;
     try {
       decoder.decode(bytes.subarray(i, i + length));
     } catch {
