@@ -97,9 +97,9 @@ def test_a_detached_connection_is_never_registered_again():
 
 
 def test_input_during_the_linger_is_drained_and_the_linger_goes_on(server_factory):
-    # The client keeps sending after our FIN (a slow uploader behind a refused request): the close thread reads
-    # and discards it and keeps lingering until the client closes or the deadline. Closing at the first input
-    # instead would leave it unread, and the kernel would answer the client with a RST.
+    # The client keeps sending after our FIN (a slow uploader behind a refused request): the close thread
+    # reads and discards it and keeps lingering until the client closes or the deadline. Closing at the first
+    # input instead would leave it unread, and the kernel would answer the client with a RST.
     server = server_factory(app="apps.hostile")
     sock = server.raw_socket(timeout=10)
     sock.sendall(b"BROKEN\r\n\r\n" + b"x" * 100)
