@@ -16,6 +16,7 @@
  */
 import * as vscode from 'vscode';
 import type { Ctx } from './ctx';
+import { LiveTree } from './liveTree';
 import {
   describeFilter,
   entryKey,
@@ -27,8 +28,6 @@ import {
 export type RequestsNode =
   { kind: 'group'; group: 'recent' | 'slowest' } | { kind: 'request'; group: string; entry: RequestEntry };
 
-/** Refresh at most this often, however fast logs arrive. */
-const REFRESH_MS = 250;
 /** Rows under Recent (the store keeps up to 200 per worker; a view of a hundred is enough to scroll). */
 const RECENT_ROWS = 100;
 
@@ -36,24 +35,14 @@ export function formatMs(ms: number): string {
   return ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2);
 }
 
-export class RequestsTree implements vscode.TreeDataProvider<RequestsNode>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<RequestsNode | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
-  private readonly view: vscode.TreeView<RequestsNode>;
-  private readonly disposables: vscode.Disposable[] = [];
-  private refreshTimer: NodeJS.Timeout | undefined;
+export class RequestsTree extends LiveTree<RequestsNode> {
   private filter: RequestFilter | undefined;
 
   constructor(private readonly ctx: Ctx) {
-    this.view = vscode.window.createTreeView('server3.requests', { treeDataProvider: this });
-    this.disposables.push(
-      this.view,
-      this.changed,
-      this.view.onDidChangeVisibility((e) => ctx.requestsSubscription.setVisible('tree', e.visible)),
-      ctx.onDidChangeServers(() => this.refresh()),
-      ctx.requests.onDidUpdate(() => this.refresh()),
-    );
-    ctx.requestsSubscription.setVisible('tree', this.view.visible);
+    super('server3.requests', ctx.requestsSubscription, [
+      ctx.onDidChangeServers,
+      (listener) => ctx.requests.onDidUpdate(listener), // a method of the store, not a bound event
+    ]);
     void vscode.commands.executeCommand('setContext', 'server3.requestsFiltered', false);
   }
 
@@ -75,14 +64,6 @@ export class RequestsTree implements vscode.TreeDataProvider<RequestsNode>, vsco
     this.view.description = describeFilter(filter) || undefined;
     void vscode.commands.executeCommand('setContext', 'server3.requestsFiltered', !!filter);
     this.changed.fire(undefined);
-  }
-
-  private refresh(): void {
-    if (this.refreshTimer) return;
-    this.refreshTimer = setTimeout(() => {
-      this.refreshTimer = undefined;
-      this.changed.fire(undefined);
-    }, REFRESH_MS);
   }
 
   /** What the view lists now (the host tests read it through the extension's exports). */
@@ -114,10 +95,8 @@ export class RequestsTree implements vscode.TreeDataProvider<RequestsNode>, vsco
     return this.entries(node.group).map((entry) => ({ kind: 'request', group: node.group, entry }));
   }
 
-  getTreeItem(node: RequestsNode): vscode.TreeItem {
-    const item = node.kind === 'group' ? this.groupItem(node.group) : this.requestItem(node);
-    item.accessibilityInformation = { label: `${String(item.label)}: ${item.description ?? ''}` };
-    return item;
+  protected item(node: RequestsNode): vscode.TreeItem {
+    return node.kind === 'group' ? this.groupItem(node.group) : this.requestItem(node);
   }
 
   private groupItem(group: 'recent' | 'slowest'): vscode.TreeItem {
@@ -163,10 +142,5 @@ export class RequestsTree implements vscode.TreeDataProvider<RequestsNode>, vsco
     ].join('\n');
     item.command = { command: 'server3.showRequest', title: 'Show Request', arguments: [node] };
     return item;
-  }
-
-  dispose(): void {
-    clearTimeout(this.refreshTimer);
-    for (const d of this.disposables) d.dispose();
   }
 }

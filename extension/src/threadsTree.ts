@@ -23,6 +23,7 @@
 import * as vscode from 'vscode';
 import type { ServerInfo } from '../../server-runtime/src/protocol';
 import type { Ctx } from './ctx';
+import { LiveTree } from './liveTree';
 import { THREAD_COLUMNS } from '../../server-runtime/src/contract.generated';
 import { formatCores, formatRate, gilText, phraseText, type ThreadRates } from './metricsMath';
 
@@ -43,37 +44,11 @@ const STATE_ICONS: Record<ServerInfo['state'], [string, string?]> = {
   crashed: ['error', 'testing.iconFailed'],
 };
 
-/** Refresh at most this often, however fast snapshots arrive. */
-const REFRESH_MS = 250;
-
-export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Disposable {
-  private readonly changed = new vscode.EventEmitter<Node | undefined>();
-  readonly onDidChangeTreeData = this.changed.event;
-  private readonly view: vscode.TreeView<Node>;
-  private readonly disposables: vscode.Disposable[] = [];
-  private refreshTimer: NodeJS.Timeout | undefined;
-
+export class ThreadsTree extends LiveTree<Node> {
   constructor(private readonly ctx: Ctx) {
-    this.view = vscode.window.createTreeView('server3.threads', {
-      treeDataProvider: this,
+    super('server3.threads', ctx.subscription, [ctx.onDidChangeServers, ctx.metrics.onDidUpdate], {
       showCollapseAll: true,
     });
-    this.disposables.push(
-      this.view,
-      this.changed,
-      this.view.onDidChangeVisibility((e) => ctx.subscription.setVisible('tree', e.visible)),
-      ctx.onDidChangeServers(() => this.refresh()),
-      ctx.metrics.onDidUpdate(() => this.refresh()),
-    );
-    ctx.subscription.setVisible('tree', this.view.visible);
-  }
-
-  private refresh(): void {
-    if (this.refreshTimer) return;
-    this.refreshTimer = setTimeout(() => {
-      this.refreshTimer = undefined;
-      this.changed.fire(undefined);
-    }, REFRESH_MS);
   }
 
   getChildren(node?: Node): Node[] {
@@ -109,20 +84,19 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
     ];
   }
 
-  getTreeItem(node: Node): vscode.TreeItem {
-    const item =
-      node.kind === 'dead'
-        ? this.deadItem(node)
-        : node.kind === 'pending'
-          ? this.pendingItem(node)
-          : node.kind === 'server'
-            ? this.serverItem(node.serverId)
-            : node.kind === 'totals'
-              ? this.totalsItem(node.serverId)
-              : this.threadItem(node);
-    const label = typeof item.label === 'string' ? item.label : (item.label?.label ?? '');
-    item.accessibilityInformation = { label: `${label}: ${item.description ?? ''}` };
-    return item;
+  protected item(node: Node): vscode.TreeItem {
+    switch (node.kind) {
+      case 'dead':
+        return this.deadItem(node);
+      case 'pending':
+        return this.pendingItem(node);
+      case 'server':
+        return this.serverItem(node.serverId);
+      case 'totals':
+        return this.totalsItem(node.serverId);
+      case 'thread':
+        return this.threadItem(node);
+    }
   }
 
   private serverItem(id: string): vscode.TreeItem {
@@ -222,10 +196,5 @@ export class ThreadsTree implements vscode.TreeDataProvider<Node>, vscode.Dispos
           );
     item.tooltip = `${label} (${t.role}): ${t.items} items, ${t.errors} errors, queue depth ${t.queueDepth}, CPU ${t.cpuSeconds.toFixed(3)} s`;
     return item;
-  }
-
-  dispose(): void {
-    clearTimeout(this.refreshTimer);
-    for (const d of this.disposables) d.dispose();
   }
 }
