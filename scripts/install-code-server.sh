@@ -46,6 +46,13 @@ tar -czf "$SCRATCH/$RG_CACHE_DIR_NAME/$RG_ASSET" -C "$(dirname "$(command -v rg)
 # Its own package.json, so npm treats $PREFIX as the project root and never touches the repository's manifest.
 [ -f "$PREFIX/package.json" ] || echo '{ "name": "code-server-cache", "private": true }' >"$PREFIX/package.json"
 
+# code-server's native modules (argon2) build with node-gyp, which otherwise downloads Node's headers from
+# nodejs.org (not reachable here): use the headers Debian's nodejs installs, unless npm is told otherwise.
+if [ -z "${npm_config_nodedir:-}" ] && [ "$(npm config get nodedir 2>/dev/null)" = "undefined" ] &&
+  [ -f /usr/include/node/node_api.h ]; then
+  export npm_config_nodedir=/usr
+fi
+
 echo "install-code-server: installing code-server $VERSION into $PREFIX (about a minute)"
 started=$(date +%s)
 TMPDIR="$SCRATCH" npm_config_yes=true npm install --prefix "$PREFIX" --unsafe-perm --no-audit --no-fund --prefer-offline \

@@ -115,3 +115,38 @@ def test_input_during_the_linger_is_drained_and_the_linger_goes_on(server_factor
     while server.snapshot()["totals"]["connectionsOpen"] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.snapshot()["totals"]["connectionsOpen"] == 0  # our close ends the linger
+
+
+def test_each_linger_ends_at_its_own_deadline(server_factory):
+    # Two lingering connections whose deadlines are 0.5 s apart: the close thread sleeps until the sooner
+    # one, closes it, then sleeps exactly until the other (not a fixed step, not until the later one first).
+    server = server_factory(app="apps.hostile")
+
+    def linger():  # a refused request: the server answers 400 and lingers for the rest (2 s)
+        sock = server.raw_socket(timeout=10)
+        sock.sendall(b"BROKEN\r\n\r\n" + b"x" * 100)
+        assert sock.recv(12) == b"HTTP/1.1 400"
+        return sock
+
+    def close_thread_cpu():
+        return next(t["cpuSeconds"] for t in server.snapshot()["threads"] if t["name"] == "close")
+
+    first = linger()
+    cpu_before = close_thread_cpu()
+    time.sleep(0.5)
+    second = linger()
+    closed_at = {}
+    deadline = time.monotonic() + 10
+    while len(closed_at) < 2 and time.monotonic() < deadline:
+        open_now = server.snapshot()["totals"]["connectionsOpen"]
+        for count in (1, 0):
+            if open_now <= count:
+                closed_at.setdefault(count, time.monotonic())
+        time.sleep(0.02)
+    gap = closed_at[0] - closed_at[1]
+    # 0.5 s apart, as their deadlines: the bounds leave 0.25-0.35 s for a loaded machine's snapshots.
+    assert 0.25 < gap < 0.85, gap
+    # Sleeping, not polling, in between: 2.5 s of lingering cost next to no CPU (a spinning loop: ~1 s or more).
+    assert close_thread_cpu() - cpu_before < 0.2
+    first.close()
+    second.close()

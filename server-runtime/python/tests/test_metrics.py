@@ -164,6 +164,20 @@ def test_snapshot_says_which_python_whether_the_gil_is_on_and_the_process_cpu(se
     assert second["processCpuSeconds"] >= threads_cpu - 0.02  # the process counts every thread's CPU
 
 
+def test_an_idle_server_sleeps_in_every_stage(server_factory):
+    # With nothing to do, each stage blocks in its own wait (epoll with no timeout, a queue): none polls or
+    # spins. A loop that woke at once (a zero timeout) would burn a core here, whatever else the machine does.
+    server = server_factory(app="apps.hostile")
+    server.request("GET", "/")  # one connection through every stage; it is closed and gone
+    time.sleep(0.3)
+    before = {t["name"]: t["cpuSeconds"] for t in server.snapshot()["threads"]}
+    time.sleep(1.5)
+    after = {t["name"]: t["cpuSeconds"] for t in server.snapshot()["threads"]}
+    burnt = {name: round(after[name] - before[name], 3) for name in before}
+    # 0.1 s of CPU in 1.5 s: far above a sleeping thread's (0.00), far below a spinning one's (~0.5-1.5).
+    assert all(seconds < 0.1 for seconds in burnt.values()), burnt
+
+
 # ---- the figures the user reads, computed in process with a clock the test controls ----
 
 

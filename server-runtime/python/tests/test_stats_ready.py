@@ -245,6 +245,9 @@ def test_health_report_names_the_worker_only_when_there_are_several():
     assert report == {"status": "failing", "problems": ["worker 1: the close thread is stuck"], "workers": 2}
     assert health_report([{"worker": 3, "health": {"status": "failing"}}])["problems"] == ["failing"]
     assert health_report([])["status"] == "failing"
+    # A snapshot without its worker number among several is named worker 0 (the master's own numbering).
+    report = health_report([{"health": stuck}, {"worker": 1, "health": {"status": "ok"}}])
+    assert report["problems"] == ["worker 0: the close thread is stuck"]
 
 
 def test_ready_report_is_200_only_while_serving():
@@ -259,7 +262,21 @@ def test_stats_paths_ignore_a_query_string(server_factory):
     stats = free_port()
     server_factory(config=f"STATS=127.0.0.1:{stats}\n")
     assert get(stats, "/ready?probe=kubelet") == (200, b'{"ready": true, "state": "serving"}')
-    assert get(stats, "/metrics?x=1")[1].startswith(b"# HELP server3_")
+    assert get(stats, "/ready?probe=kubelet", "HEAD") == (200, b"")
+    status, body = get(stats, "/metrics?x=1")
+    assert status == 200 and body.startswith(b"# HELP server3_")
+
+
+def test_stats_listens_on_ipv6_loopback(server_factory):
+    stats = free_port()
+    server_factory(config=f"STATS=[::1]:{stats}\n")
+    conn = http.client.HTTPConnection("::1", stats, timeout=5)
+    try:
+        conn.request("GET", "/ready")
+        response = conn.getresponse()
+        assert (response.status, response.read()) == (200, b'{"ready": true, "state": "serving"}')
+    finally:
+        conn.close()
 
 
 def test_parse_address_defaults_the_host_to_loopback_and_unbrackets_ipv6():
