@@ -86,3 +86,21 @@ def test_sighup_with_a_broken_config_keeps_running(server_factory):
     error = server.read_message(want="error")
     assert error["kind"] == "config-invalid"
     assert server.request("GET", "/")[2] == b"Hello, world!"
+
+
+def test_a_stop_lingers_on_idle_connections_for_half_a_second(server_factory):
+    # Stopping closes idle keep-alive connections the graceful way (FIN, then drain what the client still
+    # sends), but the exit waits on those lingers: they last DRAIN_LINGER_SECONDS (0.5 s), not the usual 2 s.
+    server = server_factory()
+    idle = socket.create_connection(("127.0.0.1", server.port))  # never sends, never closes
+    assert server.request("GET", "/")[0] == 200  # the idle one has been accepted by now
+    started = time.monotonic()
+    server.signal(signal.SIGTERM)
+    assert server.wait(10) == 0
+    took = time.monotonic() - started
+    # At least the 0.5 s linger that began after the signal; the upper bound leaves 0.8 s for a loaded
+    # machine's exit, well under the usual 2 s linger.
+    assert 0.5 <= took < 1.3, took
+    idle.settimeout(2)
+    assert idle.recv(10) == b""  # our FIN came first
+    idle.close()
