@@ -27,6 +27,8 @@ export const TYPE_NAMES = {
   route: 'RouteStats',
   requestLog: 'RequestLog',
 };
+/** The fields an object lists itself: all of them, or after `extends` (the fields of the object it names). */
+const ownFields = (spec) => (Array.isArray(spec) ? spec : spec.fields);
 const pascal = (s) => s[0].toUpperCase() + s.slice(1);
 const messageName = (type) => `${pascal(type)}Message`;
 const commandName = (cmd) => `${pascal(cmd)}Command`;
@@ -85,8 +87,9 @@ export function renderTypeScript() {
     '// views show. `npm run build` regenerates it; the unit tests fail when it is stale.',
     '',
   ];
-  for (const [name, fields] of Object.entries(schema.objects)) {
-    out.push(`export interface ${TYPE_NAMES[name]} {`, ...fieldLines(fields), '}', '');
+  for (const [name, spec] of Object.entries(schema.objects)) {
+    const base = Array.isArray(spec) ? '' : ` extends ${TYPE_NAMES[spec.extends]}`;
+    out.push(`export interface ${TYPE_NAMES[name]}${base} {`, ...fieldLines(ownFields(spec)), '}', '');
   }
   for (const m of schema.runtimeMessages) {
     out.push(`/** ${m.meaning} */`);
@@ -214,8 +217,11 @@ export function renderDocs() {
     out.push(`### ${code(`{"cmd": "${c.cmd}"}`)}`, '', c.meaning, '', ...fieldTable(c.fields), '');
   }
   out.push('## The snapshot', '');
-  for (const [name, fields] of Object.entries(schema.objects)) {
-    out.push(`### ${name}`, '', ...fieldTable(fields), '');
+  for (const [name, spec] of Object.entries(schema.objects)) {
+    const base = Array.isArray(spec)
+      ? []
+      : [`Every field of a [${spec.extends}](#${spec.extends}), and:`, ''];
+    out.push(`### ${name}`, '', ...base, ...fieldTable(ownFields(spec)), '');
   }
   out.push(
     '## What the editor shows of each thread',

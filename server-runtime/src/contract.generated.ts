@@ -146,39 +146,7 @@ export interface RequestRecord {
   lingerMs?: number;
 }
 
-export interface RequestDetail {
-  /** The record's number in its app thread (thread + seq name one request). */
-  seq: number;
-  /** When the response was sent, seconds since the epoch. (s) */
-  time: number;
-  /** The connection's number since start (requests of one keep-alive connection share it). */
-  connection: number;
-  /** The app thread that ran it. */
-  thread: string;
-  /** The request method (- for a request the server refused). */
-  method: string;
-  /** The path, without the query string. */
-  path: string;
-  /** The path with ids collapsed: /users/123 -> /users/{id}. */
-  route: string;
-  /** The response status code. */
-  status: number;
-  /** Head and body received. (bytes) */
-  bytesIn: number;
-  /** Head and body sent. (bytes) */
-  bytesOut: number;
-  /** Accepted -> taken by the read thread (the connection's first request only). (ms) */
-  handoffMs: number;
-  /** First byte -> parsed whole (a slow upload shows here). (ms) */
-  readMs: number;
-  /** Parsed -> an app thread took it (a full pool, or the request before it on the connection). (ms) */
-  queueMs: number;
-  /** App thread took it -> the first byte of the response went out (the app's own time). (ms) */
-  appMs: number;
-  /** First byte -> last byte went out (a client that reads slowly shows here). (ms) */
-  sendMs: number;
-  /** The sum of the stages: accepted (or first byte) -> sent. (ms) */
-  totalMs: number;
+export interface RequestDetail extends RequestRecord {
   /** The request's headers, secrets redacted. */
   requestHeaders: [string, string][];
   /** The app's response headers, secrets redacted. */

@@ -19,7 +19,16 @@ with open(
 
 EXIT: dict[str, int] = {entry["name"]: entry["code"] for entry in SCHEMA["exitCodes"]}
 EXIT_KIND: dict[int, str] = {entry["code"]: entry["kind"] for entry in SCHEMA["exitCodes"] if "kind" in entry}
-OBJECTS: dict[str, list] = SCHEMA["objects"]
+
+
+def _object_fields(spec: list | dict) -> list:
+    """An object's field list: {"extends": name, "fields": [...]} is the named one's fields, then its own."""
+    if isinstance(spec, dict):
+        return _object_fields(SCHEMA["objects"][spec["extends"]]) + spec["fields"]
+    return spec
+
+
+OBJECTS: dict[str, list] = {name: _object_fields(spec) for name, spec in SCHEMA["objects"].items()}
 _MESSAGES = {m["type"]: m["fields"] for m in SCHEMA["runtimeMessages"]}
 _COMMANDS = {c["cmd"]: c["fields"] for c in SCHEMA["supervisorCommands"]}
 
