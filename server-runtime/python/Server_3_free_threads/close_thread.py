@@ -116,6 +116,8 @@ class CloseThread(Stage):
             return
         sock = conn.sock
         try:
+            if self.fault_points:
+                faults.hit("close.shutdown")
             sock.shutdown(socket.SHUT_WR)
             # Cheap path: a client that closes after the response (Connection: close) has often sent its FIN
             # by now; then nothing is left to drain and the socket closes without an epoll round trip.
@@ -123,15 +125,19 @@ class CloseThread(Stage):
                 pass
         except BlockingIOError:
             pass
-        except OSError:
+        except OSError:  # reset by the client meanwhile (ENOTCONN, ECONNRESET): nothing left to drain
+            self.stats.errors += 1
             self.finish_conn(conn)
             return
         else:
             self.finish_conn(conn)
             return
         try:
+            if self.fault_points:
+                faults.hit("close.register")
             self.epoll.register(conn.fd, select.EPOLLIN | select.EPOLLRDHUP)
-        except OSError:
+        except OSError:  # out of epoll watches or memory: close now, without the linger
+            self.stats.errors += 1
             self.finish_conn(conn)
             return
         linger = DRAIN_LINGER_SECONDS if self.server.draining else LINGER_SECONDS
@@ -156,9 +162,11 @@ class CloseThread(Stage):
     def finish(self, fd: int) -> None:
         conn, _ = self.lingering.pop(fd)
         try:
+            if self.fault_points:
+                faults.hit("close.unregister")
             self.epoll.unregister(fd)
-        except OSError:
-            pass
+        except OSError:  # close() below removes it from the epoll set all the same
+            self.stats.errors += 1
         self.finish_conn(conn)
 
     def finish_conn(self, conn) -> None:
@@ -167,8 +175,10 @@ class CloseThread(Stage):
         ):  # the read thread reads only under this lock, after checking `closing` (see on_readable)
             try:
                 conn.sock.close()
-            except OSError:
-                pass
+                if self.fault_points:  # after it: close() releases the descriptor even when it fails
+                    faults.hit("close.socket")
+            except OSError:  # the descriptor is released whatever close() reports
+                self.stats.errors += 1
             conn.closed = True
         if self.metrics_on and conn.close_began:
             self.linger_log.add(conn.number, round((time.monotonic() - conn.close_began) * 1000, 3))

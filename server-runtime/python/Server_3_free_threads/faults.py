@@ -9,6 +9,11 @@ may stay busy before health() calls it stuck. The points:
     read.loop    read.event     once per wake-up of the read thread / per socket event it handles
     app.loop     app.task       in an app thread's own loop / inside the handling of one request
     close.loop   close.item     once per wake-up of the close thread / per connection it closes
+    close.shutdown close.register close.unregister close.socket
+                                just before the close thread's socket and epoll calls that can fail on
+                                their own (a client reset, out of epoll watches): with `:OSError` they
+                                test the handling of that failure, which closes the connection and counts
+                                an error without an internal-error log
     control.loop                once per command or tick of the control channel's thread
 
 `*.loop` points sit where nothing guards one connection, so a fault there kills the stage (the process must

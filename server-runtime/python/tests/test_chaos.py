@@ -11,7 +11,7 @@ import socket
 import time
 
 import pytest
-from conftest import BASE_CONFIG, TESTS_DIR, RunningServer, launch
+from conftest import BASE_CONFIG, TESTS_DIR, RunningServer, launch, recv_until_closed
 from Server_3_free_threads import contract
 
 EXIT_STAGE_DIED = contract.EXIT["stageDied"]
@@ -101,6 +101,62 @@ def test_a_fault_in_one_connection_costs_only_that_connection(server_factory, po
         time.sleep(0.1)
     assert open_now == 0  # the dropped connection was closed and counted, not leaked
     # (the fixture then checks every stage still runs and a new client is served)
+
+
+def test_a_fault_while_draining_a_lingering_connection_costs_only_that_connection(server_factory):
+    # close.item@2: the first pass is the close of a refused request (it starts lingering), the second the
+    # drain of the input its client sends after that: the close thread drops that connection and goes on.
+    server = server_factory(app="apps.hostile", env={"SERVER3_FAULTS": "close.item@2"})
+    sock = server.raw_socket(timeout=10)
+    sock.sendall(b"BROKEN\r\n\r\n" + b"x" * 100)
+    assert recv_until_closed(sock).startswith(b"HTTP/1.1 400")
+    try:
+        sock.sendall(b"y" * 1000)  # wakes the drain, which faults
+    except OSError:
+        pass
+    deadline = time.monotonic() + 10
+    while (open_now := server.snapshot()["totals"]["connectionsOpen"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert open_now == 0  # dropped, closed and counted
+    assert "fault injected at close.item" in server.stderr()
+    sock.close()
+    assert server.request("GET", "/")[0] == 200  # the close thread lives on
+
+
+CLOSE_SOCKET_CALLS = ["close.shutdown", "close.register", "close.unregister", "close.socket"]
+
+
+@pytest.mark.parametrize("point", [*CLOSE_SOCKET_CALLS, None])
+def test_a_socket_call_of_the_close_thread_that_fails_closes_its_connection_and_is_counted(
+    server_factory, point
+):
+    # The close thread's own socket and epoll calls can fail without any bug of ours (a client that reset
+    # meanwhile, the epoll watch limit): that connection is closed at once and counted in the thread's errors,
+    # and it is no internal error. A refused request with input after it takes every one of those calls;
+    # without a fault (None) the same connection counts no error.
+    env = {"SERVER3_FAULTS": f"{point}:OSError"} if point else {}
+    server = server_factory(app="apps.hostile", env=env)
+    sock = server.raw_socket(timeout=10)
+    sock.sendall(b"BROKEN\r\n\r\n" + b"x" * 100)
+    # All of the 400, then the server's FIN: closing now is a FIN too (a close with unread input would be a
+    # RST, and the server's shutdown() would then fail for real).
+    assert recv_until_closed(sock).startswith(b"HTTP/1.1 400")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # until it lingers (drained, registered), or is closed already
+        snap = server.snapshot()
+        close = next(t for t in snap["threads"] if t["role"] == "close")
+        if close["queueDepth"] == 1 or snap["totals"]["connectionsOpen"] == 0:
+            break
+        time.sleep(0.02)
+    sock.close()  # ends the linger, if there is one
+    while (open_now := server.snapshot()["totals"]["connectionsOpen"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert open_now == 0  # closed and counted, not leaked
+    close = next(t for t in server.snapshot()["threads"] if t["role"] == "close")
+    assert close["errors"] == (1 if point else 0), close  # the failure, once
+    assert close["items"] == 1, close  # and the connection, once
+    assert "internal error" not in server.stderr()
+    assert server.request("GET", "/")[0] == 200
 
 
 def test_a_fault_while_resuming_a_parked_response_whose_close_raises_costs_only_that_connection(

@@ -123,6 +123,23 @@ def test_the_first_request_of_a_connection_carries_its_handoff_and_the_close_its
     assert linger == round(linger, 3)  # milliseconds to the microsecond, like the stages
 
 
+def test_the_linger_is_the_time_from_the_close_to_the_client_s_close(server):
+    # A refused request after /lingers: the server answers 400, half-closes and drains until the client
+    # closes, which it does 0.3 s after it read everything. That wait is the linger the record shows.
+    sock = server.raw_socket()
+    sock.sendall(b"GET /lingers HTTP/1.1\r\nHost: h\r\n\r\nBROKEN\r\n\r\n" + b"x" * 100)
+    while sock.recv(4096):  # both responses, then the server's FIN
+        pass
+    time.sleep(0.3)
+    sock.close()
+    deadline = time.monotonic() + 10
+    while record_for(server, "/lingers").get("lingerMs") is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    linger = record_for(server, "/lingers").get("lingerMs")
+    # At least the 0.3 s the client waited; under the 2 s linger deadline, which would have closed it first.
+    assert linger is not None and 300 <= linger < 2100, linger
+
+
 def test_connections_are_numbered_from_one_in_accept_order(server_factory):
     server = server_factory(app="apps.hostile", config="APP_THREADS=1\n")
     for path in ("/one", "/two", "/three"):

@@ -267,6 +267,29 @@ def test_stats_paths_ignore_a_query_string(server_factory):
     assert status == 200 and body.startswith(b"# HELP server3_")
 
 
+def test_stats_head_sends_no_body_and_a_stuck_scrape_does_not_hold_a_stop(server_factory):
+    import signal
+    import socket
+
+    stats = free_port()
+    server = server_factory(config=f"STATS=127.0.0.1:{stats}\n")
+    with socket.create_connection(("127.0.0.1", stats), timeout=5) as sock:
+        sock.sendall(b"HEAD /ready HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 200") and b"Content-Length: 35" in head and body == b""
+    # A scraper that sent half a request and went quiet: its handler thread waits on it for good, and a stop
+    # must not wait for that thread.
+    stuck = socket.create_connection(("127.0.0.1", stats), timeout=5)
+    stuck.sendall(b"GET /sta")
+    time.sleep(0.2)
+    server.signal(signal.SIGTERM)
+    assert server.wait(10) == 0
+    stuck.close()
+
+
 def test_stats_listens_on_ipv6_loopback(server_factory):
     stats = free_port()
     server_factory(config=f"STATS=[::1]:{stats}\n")
