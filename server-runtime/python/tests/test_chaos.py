@@ -119,6 +119,8 @@ def test_a_fault_while_draining_a_lingering_connection_costs_only_that_connectio
         time.sleep(0.05)
     assert open_now == 0  # dropped, closed and counted
     assert "fault injected at close.item" in server.stderr()
+    close = next(t for t in server.snapshot()["threads"] if t["role"] == "close")
+    assert close["errors"] == 1  # the internal error, counted once
     sock.close()
     assert server.request("GET", "/")[0] == 200  # the close thread lives on
 
