@@ -110,6 +110,11 @@ def test_a_fault_while_draining_a_lingering_connection_costs_only_that_connectio
     sock = server.raw_socket(timeout=10)
     sock.sendall(b"BROKEN\r\n\r\n" + b"x" * 100)
     assert recv_until_closed(sock).startswith(b"HTTP/1.1 400")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:  # until it lingers: begin_close (the first pass) is over
+        if next(t for t in server.snapshot()["threads"] if t["role"] == "close")["queueDepth"] == 1:
+            break
+        time.sleep(0.02)
     try:
         sock.sendall(b"y" * 1000)  # wakes the drain, which faults
     except OSError:
