@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx knip --no-progress
-.venv/bin/vulture --min-confidence 60 \
+.venv/bin/python -m vulture --min-confidence 60 \
   --exclude server-runtime/python/tests/apps,bench/apps,bench/results \
   server-runtime/python/Server_3_free_threads server-runtime/python/tests bench \
   server-runtime/python/vulture_allowlist.py
