@@ -118,6 +118,18 @@ class RunningServer:
         finally:
             self.send_command({"cmd": "metrics", "intervalMs": 0})
 
+    def thread(self, role: str) -> dict:
+        """The first thread with this role (accept, read, app, close) in a fresh snapshot."""
+        return next(t for t in self.snapshot()["threads"] if t["role"] == role)
+
+    def wait_all_closed(self, timeout: float = 10.0) -> int:
+        """Waits until no client connection is open (or `timeout` passes); returns how many still are. Each
+        close is counted when the close thread has closed the socket, so 0 also means none was leaked."""
+        deadline = time.monotonic() + timeout
+        while (open_now := self.snapshot()["totals"]["connectionsOpen"]) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return open_now
+
     def assert_serving(self, timeout: float = 10.0) -> None:
         """The server is alive AND serving: a fresh connection gets an HTTP response and every stage runs.
         Every fixture checks this when its test is done, so no test can leave a half-dead server behind."""

@@ -96,10 +96,7 @@ def test_a_fault_in_one_connection_costs_only_that_connection(server_factory, po
     role = point.split(".")[0]
     errors = sum(t["errors"] for t in server.snapshot()["threads"] if t["role"] == role)
     assert errors >= 1  # the thread counted the failure it survived (the views show it)
-    deadline = time.monotonic() + 10
-    while (open_now := server.snapshot()["totals"]["connectionsOpen"]) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert open_now == 0  # the dropped connection was closed and counted, not leaked
+    assert server.wait_all_closed() == 0  # the dropped connection was closed and counted, not leaked
     # (the fixture then checks every stage still runs and a new client is served)
 
 
@@ -112,20 +109,16 @@ def test_a_fault_while_draining_a_lingering_connection_costs_only_that_connectio
     assert recv_until_closed(sock).startswith(b"HTTP/1.1 400")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:  # until it lingers: begin_close (the first pass) is over
-        if next(t for t in server.snapshot()["threads"] if t["role"] == "close")["queueDepth"] == 1:
+        if server.thread("close")["queueDepth"] == 1:
             break
         time.sleep(0.02)
     try:
         sock.sendall(b"y" * 1000)  # wakes the drain, which faults
     except OSError:
         pass
-    deadline = time.monotonic() + 10
-    while (open_now := server.snapshot()["totals"]["connectionsOpen"]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert open_now == 0  # dropped, closed and counted
+    assert server.wait_all_closed() == 0  # dropped, closed and counted
     assert "fault injected at close.item" in server.stderr()
-    close = next(t for t in server.snapshot()["threads"] if t["role"] == "close")
-    assert close["errors"] == 1  # the internal error, counted once
+    assert server.thread("close")["errors"] == 1  # the internal error, counted once
     sock.close()
     assert server.request("GET", "/")[0] == 200  # the close thread lives on
 
@@ -156,10 +149,8 @@ def test_a_socket_call_of_the_close_thread_that_fails_closes_its_connection_and_
             break
         time.sleep(0.02)
     sock.close()  # ends the linger, if there is one
-    while (open_now := server.snapshot()["totals"]["connectionsOpen"]) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert open_now == 0  # closed and counted, not leaked
-    close = next(t for t in server.snapshot()["threads"] if t["role"] == "close")
+    assert server.wait_all_closed() == 0  # closed and counted, not leaked
+    close = server.thread("close")
     assert close["errors"] == (1 if point else 0), close  # the failure, once
     assert close["items"] == 1, close  # and the connection, once
     assert "internal error" not in server.stderr()

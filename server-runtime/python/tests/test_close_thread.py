@@ -113,10 +113,7 @@ def test_input_during_the_linger_is_drained_and_the_linger_goes_on(server_factor
     assert server.snapshot()["totals"]["connectionsOpen"] == 1
     assert sock.recv(1) == b""  # still only our FIN: no RST from a close with unread input
     sock.close()
-    deadline = time.monotonic() + 10
-    while server.snapshot()["totals"]["connectionsOpen"] and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.snapshot()["totals"]["connectionsOpen"] == 0  # our close ends the linger
+    assert server.wait_all_closed() == 0  # our close ends the linger
 
 
 def test_each_linger_ends_at_its_own_deadline(server_factory):
@@ -130,12 +127,9 @@ def test_each_linger_ends_at_its_own_deadline(server_factory):
         assert sock.recv(12) == b"HTTP/1.1 400"
         return sock
 
-    def close_thread_cpu():
-        return next(t["cpuSeconds"] for t in server.snapshot()["threads"] if t["name"] == "close")
-
     first_sent = time.monotonic()
     first = linger()
-    cpu_before = close_thread_cpu()
+    cpu_before = server.thread("close")["cpuSeconds"]
     time.sleep(0.5)
     second = linger()
     closed_at = {}
@@ -154,6 +148,6 @@ def test_each_linger_ends_at_its_own_deadline(server_factory):
     # upper bound leaves 0.8 s for a loaded machine.
     assert 1.95 < closed_at[1] - first_sent < 2.8, closed_at[1] - first_sent
     # Sleeping, not polling, in between: 2.5 s of lingering cost next to no CPU (a spinning loop: 1 s+).
-    assert close_thread_cpu() - cpu_before < 0.2
+    assert server.thread("close")["cpuSeconds"] - cpu_before < 0.2
     first.close()
     second.close()

@@ -111,8 +111,5 @@ def test_a_reset_costs_only_its_connection(server, stage):
     for _ in range(3):
         stage(server)
     assert server.request("GET", "/")[0] == 200
-    deadline = time.monotonic() + 15
-    while (open_now := server.snapshot()["totals"]["connectionsOpen"]) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert open_now == 0, "a reset connection was never closed"
+    assert server.wait_all_closed(15) == 0, "a reset connection was never closed"
     assert "internal error" not in server.stderr()
