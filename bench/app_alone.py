@@ -4,6 +4,8 @@
     python3 bench/app_alone.py                     # the Flask workload (bench/apps/flask_hello.py)
     .venv-ft/bin/python bench/app_alone.py         # the same on the free-threaded build (GIL off)
     PYTHON_GIL=1 .venv-ft/bin/python bench/app_alone.py
+    .venv-ft/bin/python bench/app_alone.py --threads 2   # two threads calling it at once (as two app threads)
+    .venv-ft/bin/python bench/app_alone.py --send        # + a loopback send after each call, as a server does
 
 The app gets the environ our server builds for `GET /` (its parser and wsgi.build_environ, a fresh copy per
 call), and its body is read and closed, as the server does. The bench README compares it with the CPU per
@@ -15,14 +17,23 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import socket
 import sys
+import threading
 import time
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--app", default="flask_hello:app", help="module:callable under bench/apps")
-    parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--requests", type=int, default=20000, help="per thread")
+    parser.add_argument("--threads", type=int, default=1, help="threads calling the app at once")
+    parser.add_argument(
+        "--send",
+        action="store_true",
+        help="after each call, send 180 bytes on a loopback TCP connection that another thread reads (what a "
+        "server does between two calls: it shows what the kernel's work costs the app's next call)",
+    )
     args = parser.parse_args()
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, os.path.join(here, "apps"))
@@ -41,24 +52,56 @@ def main() -> None:
     def start_response(status, headers, exc_info=None):
         return None
 
-    def one() -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    sender = socket.create_connection(listener.getsockname())
+    receiver, _ = listener.accept()
+    listener.close()
+
+    def drain() -> None:
+        while receiver.recv(65536):
+            pass
+
+    threading.Thread(target=drain, daemon=True).start()
+    response = b"x" * 180  # about the size of the Flask hello response on the wire
+
+    def one(app_ns: list) -> None:
+        started = time.thread_time_ns()
         body = app(build_environ(base, request), start_response)
         for _ in body:
             pass
         if hasattr(body, "close"):
             body.close()
+        app_ns[0] += time.thread_time_ns() - started
+        if args.send:
+            sender.sendall(response)
 
-    for _ in range(2000):  # warm-up: imports, caches
-        one()
-    started = time.process_time()
-    for _ in range(args.requests):
-        one()
-    cpu = time.process_time() - started
+    def worker(cpu: list) -> None:
+        app_ns = [0]
+        for _ in range(2000):  # warm-up: imports, caches
+            one(app_ns)
+        app_ns[0] = 0
+        started = time.thread_time()
+        for _ in range(args.requests):
+            one(app_ns)
+        cpu.append((time.thread_time() - started, app_ns[0] / 1e9))
+
+    # The calls run in threads started after the import, as in the server (its app threads): on a
+    # free-threaded build an object is owned by the thread that made it, and others reach it differently.
+    cpu: list[tuple[float, float]] = []  # per thread: (CPU seconds in all, of which in the app)
+    threads = [threading.Thread(target=worker, args=(cpu,)) for _ in range(args.threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     gil = sys._is_gil_enabled() if hasattr(sys, "_is_gil_enabled") else True
+    each = ", ".join(f"{in_app / args.requests * 1e6:.0f}" for _, in_app in cpu)
     print(
-        f"{args.app} on Python {sys.version.split()[0]} (GIL {'on' if gil else 'off'}): "
-        f"{cpu / args.requests * 1e6:.0f} us of CPU per request, {args.requests} requests"
+        f"{args.app} on Python {sys.version.split()[0]} (GIL {'on' if gil else 'off'}), {args.threads} "
+        f"thread(s) at once: {each} us of CPU per request (per thread), {args.requests} requests each"
     )
+    if args.send:
+        total = ", ".join(f"{seconds / args.requests * 1e6:.0f}" for seconds, _ in cpu)
+        print(f"  with the send after each call: {total} us per request in all (per thread)")
 
 
 if __name__ == "__main__":

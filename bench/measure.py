@@ -41,6 +41,7 @@ def summarize(runs: list[dict]) -> dict:
         "non_2xx": sum(r["non_2xx_3xx"] for r in good),
         "socket_errors": sum(r["socket_errors"] for r in good),
         "server_cpu_pct": statistics.median(r["server_cpu_pct"] for r in good),
+        "wrk_cpu_pct": statistics.median(r.get("wrk_cpu_pct", 0.0) for r in good),
         # CPU of the server's process tree per answered request (the cost of a request, whatever share of
         # the machine the server got): median over the repetitions.
         "cpu_us_per_req": round(

@@ -258,13 +258,16 @@ def main(argv=None) -> int:
     p.add_argument("--cprofile", action="store_true", help="use cProfile in every thread instead of py-spy")
     p.add_argument("--gil", action="store_true", help="py-spy: only samples of the thread holding the GIL")
     p.add_argument("--perf", action="store_true", help="Linux perf (C functions) instead of py-spy")
+    p.add_argument(
+        "--cpu-only", action="store_true", help="no profiler: only the CPU per thread (no overhead)"
+    )
     p.add_argument("--python", help="interpreter to run our server on (its venv is made from it)")
     p.add_argument("--python-gil", choices=("0", "1"), help="PYTHON_GIL for a free-threaded interpreter")
     p.add_argument("--top", type=int, default=12)
     args = p.parse_args(argv)
     w = next(x for x in workloads.FULL + workloads.GIL_COMPARE if x.key == args.workload)
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
-    tool = "cprofile" if args.cprofile else "perf" if args.perf else "pyspy"
+    tool = "cprofile" if args.cprofile else "perf" if args.perf else "cpu" if args.cpu_only else "pyspy"
     out_dir = PROFILES / f"{w.key}-{tool}-{stamp}"
     out_dir.mkdir(parents=True, exist_ok=True)
     stats_port = free_port()
@@ -282,7 +285,7 @@ def main(argv=None) -> int:
     if not venvs.ensure_venv("ours", python=args.python)[0]:
         print("the venv of our server could not be made", file=sys.stderr)
         return 1
-    if not (args.cprofile or args.perf) and not venvs.ensure_venv("tools")[0]:
+    if not (args.cprofile or args.perf or args.cpu_only) and not venvs.ensure_venv("tools")[0]:
         print("py-spy could not be installed; use --cprofile or --perf", file=sys.stderr)
         return 1
     scratch = Path(tempfile.mkdtemp(prefix="bench-profile-"))
@@ -302,7 +305,7 @@ def main(argv=None) -> int:
             cmd += ["-o", str(out_dir / "perf.data")]
             cmd += ["--", "sleep", str(max(1, int(args.seconds) - 1))]
             subprocess.run(cmd, capture_output=True, timeout=args.seconds + 60, stdin=subprocess.DEVNULL)
-        elif not args.cprofile:
+        elif not (args.cprofile or args.cpu_only):
             collapsed = out_dir / "pyspy.collapsed"
             cmd = [str(venvs.venv_dir("tools") / "bin" / "py-spy"), "record", "--pid", str(run.pid)]
             cmd += ["--duration", str(max(1, int(args.seconds) - 1)), "--rate", "200", "--threads"]
@@ -315,10 +318,13 @@ def main(argv=None) -> int:
         run.stop(grace_s=20)  # graceful: the cProfile wrapper dumps its stats at exit
     where = f"{args.python or sys.executable}" + (f" PYTHON_GIL={args.python_gil}" if args.python_gil else "")
     print(
-        f"{w.title} on {where}: {result.get('rps', 0):.0f} req/s under the profiler,"
+        f"{w.title} on {where}: {result.get('rps', 0):.0f} req/s"
+        f"{'' if args.cpu_only else ' under the profiler'},"
         f" p99 {result.get('p99_us', 0) / 1000} ms"
     )
-    if args.cprofile:
+    if args.cpu_only:
+        text = "(--cpu-only: no profiler ran)"
+    elif args.cprofile:
         text = report_cprofile(out_dir, args.top)
     elif args.perf:
         text = report_perf(out_dir / "perf.data", args.top)
