@@ -52,16 +52,17 @@ def main() -> None:
     def start_response(status, headers, exc_info=None):
         return None
 
-    listener = socket.create_server(("127.0.0.1", 0))
-    sender = socket.create_connection(listener.getsockname())
-    receiver, _ = listener.accept()
-    listener.close()
+    if args.send:
+        listener = socket.create_server(("127.0.0.1", 0))
+        sender = socket.create_connection(listener.getsockname())
+        receiver, _ = listener.accept()
+        listener.close()
 
-    def drain() -> None:
-        while receiver.recv(65536):
-            pass
+        def drain() -> None:
+            while receiver.recv(65536):
+                pass
 
-    threading.Thread(target=drain, daemon=True).start()
+        threading.Thread(target=drain, daemon=True).start()
     response = b"x" * 180  # about the size of the Flask hello response on the wire
 
     def one(app_ns: list) -> None:
