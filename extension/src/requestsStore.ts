@@ -111,9 +111,16 @@ function maxOf(a: number | undefined, b: number | undefined): number | undefined
 export class RequestsStore {
   /** serverId -> worker -> its latest log. */
   private readonly logs = new Map<string, Map<number, RequestLog>>();
+  /** serverId -> worker -> what its latest log holds, as JSON without the log's own `time`. */
+  private readonly contents = new Map<string, Map<number, string>>();
   private readonly listeners = new Set<(serverId: string) => void>();
 
-  /** Called with the server whose log changed (or was dropped). */
+  /**
+   * Called with the server whose log changed (or was dropped). The runtime sends its whole window every
+   * interval whether or not a request came in; a log that holds what the previous one held is not a change.
+   * (Re-rendering the Requests view every second for nothing closed its hovers and could swallow a click
+   * landing during the re-render.)
+   */
   onDidUpdate(listener: (serverId: string) => void): { dispose(): void } {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
@@ -124,22 +131,32 @@ export class RequestsStore {
     if (!workers) {
       if (this.logs.size >= SERVERS_CAP) {
         const oldest = this.logs.keys().next().value;
-        if (oldest !== undefined) this.logs.delete(oldest);
+        if (oldest !== undefined) {
+          this.logs.delete(oldest);
+          this.contents.delete(oldest);
+        }
       }
       this.logs.set(serverId, (workers = new Map()));
     }
     // A worker that restarted (new pid) starts a new log; the previous one is replaced either way.
-    workers.set(log.worker, {
+    const kept: RequestLog = {
       ...log,
       recent: log.recent.slice(-RECENT_CAP),
       slowest: log.slowest.slice(0, SLOWEST_CAP),
       routes: log.routes.slice(0, ROUTES_CAP),
-    });
+    };
+    workers.set(log.worker, kept);
+    const content = JSON.stringify([kept.pid, kept.recent, kept.slowest, kept.routes]);
+    let contents = this.contents.get(serverId);
+    if (!contents) this.contents.set(serverId, (contents = new Map()));
+    if (contents.get(log.worker) === content) return;
+    contents.set(log.worker, content);
     this.fire(serverId);
   }
 
   /** Forget a server's requests (it stopped or restarted): stale entries must not linger in the views. */
   clear(serverId: string): void {
+    this.contents.delete(serverId);
     if (this.logs.delete(serverId)) this.fire(serverId);
   }
 

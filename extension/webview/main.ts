@@ -41,6 +41,8 @@ const routes = new Map<string, RouteRow[]>();
 let servers: PanelServer[] = [];
 let selected: string | undefined = vscode.getState()?.selected;
 let drawPending = false;
+/** What the route table shows now (see renderRoutes). */
+let shownRoutes = '';
 
 function legend(element: HTMLElement, names: string[]): void {
   // Rebuilt only when the thread names change, not on every frame.
@@ -156,6 +158,11 @@ function renderTable(point: PanelPoint): void {
 
 function renderRoutes(): void {
   const rows = (selected && routes.get(selected)) || [];
+  // The same table again (the log moved, its routes did not): keep the rows, and with them what the user
+  // selected or hovers in them.
+  const shown = JSON.stringify([selected, rows]);
+  if (shown === shownRoutes) return;
+  shownRoutes = shown;
   routesEmpty.hidden = rows.length > 0;
   const ms = (v?: number | null) => (v === undefined || v === null ? '–' : `${v} ms`);
   routeRows.replaceChildren(

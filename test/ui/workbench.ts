@@ -25,7 +25,7 @@ async function openPalette(page: Page, query: string): Promise<string[]> {
   await page.keyboard.press('F1');
   const input = page.locator(`${QUICK_INPUT} input`);
   await input.waitFor({ state: 'visible', timeout: 10_000 });
-  await input.fill(`>${query}`);
+  await input.fill(`>${query}`, { timeout: 5000 });
   try {
     await page.locator(QUICK_INPUT_ROWS).first().waitFor({ state: 'visible', timeout: 3000 });
   } catch {
@@ -67,26 +67,40 @@ export async function waitForCommands(
 /**
  * F1, type the command's title, pick the row whose label is exactly `title` (e.g. "Server 3: Start", which must not
  * pick "Server 3: Restart"). Waits for the command to appear (see waitForCommands); throws if it never does.
+ *
+ * The palette closes whenever something else takes the focus (a webview that finishes loading, a view that
+ * opens): then typing or clicking into it fails, and this opens it again, until `timeoutMs`. Once the click went
+ * through it does not retry, so a command never runs twice.
  */
 export async function runCommand(page: Page, title: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let titles = await openPalette(page, title);
-  while (!titles.includes(title)) {
+  const exactLabel = new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`);
+  const row = page
+    .locator(QUICK_INPUT_ROWS)
+    .filter({ has: page.locator('.label-name', { hasText: exactLabel }) })
+    .first();
+  let offered = 'nothing';
+  for (;;) {
+    let clicked = false;
+    try {
+      const titles = await openPalette(page, title);
+      offered = titles.join(' | ') || 'nothing';
+      if (titles.includes(title)) {
+        await row.click({ timeout: 5000 });
+        clicked = true;
+      }
+    } catch (err) {
+      offered = `the palette closed before the click (${(err as Error).message.split('\n')[0]})`;
+    }
+    if (clicked) break;
     if (Date.now() > deadline) {
       await page.keyboard.press('Escape');
       throw new Error(
-        `command "${title}" is not in the command palette after ${timeoutMs} ms (offered: ${titles.join(' | ') || 'nothing'})`,
+        `command "${title}" is not in the command palette after ${timeoutMs} ms (offered: ${offered})`,
       );
     }
     await page.waitForTimeout(500);
-    titles = await openPalette(page, title);
   }
-  const exactLabel = new RegExp(`^\\s*${escapeRegExp(title)}\\s*$`);
-  await page
-    .locator(QUICK_INPUT_ROWS)
-    .filter({ has: page.locator('.label-name', { hasText: exactLabel }) })
-    .first()
-    .click();
   await page.locator(QUICK_INPUT).waitFor({ state: 'hidden', timeout: 10_000 });
 }
 

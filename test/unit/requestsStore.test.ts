@@ -112,6 +112,26 @@ describe('RequestsStore', () => {
     assert.deepEqual(updates, ['s', 's']);
   });
 
+  it('tells its listeners only when a log holds something new, not on every interval', () => {
+    const store = new RequestsStore();
+    const updates: string[] = [];
+    store.onDidUpdate((id) => updates.push(id));
+    const first = record('/a');
+    store.add('s', log(0, [first]));
+    // The runtime sends its whole window every interval: the same requests, only the log's time moved.
+    store.add('s', { ...log(0, [first]), time: 2001 });
+    store.add('s', { ...log(0, [{ ...first }]), time: 2002 });
+    assert.deepEqual(updates, ['s']);
+    store.add('s', log(0, [first, record('/b')])); // a new request
+    store.add('s', log(0, [{ ...first, lingerMs: 3 }])); // an older one's connection closed
+    store.add('s', log(1, [first])); // another worker's log is news even with the same requests
+    store.add('s', { ...log(1, [first]), pid: 999 }); // that worker restarted
+    assert.deepEqual(updates, ['s', 's', 's', 's', 's']);
+    store.clear('s');
+    store.add('s', log(0, [first])); // after a stop, the same log again is shown again
+    assert.deepEqual(updates, ['s', 's', 's', 's', 's', 's', 's']);
+  });
+
   it('filters by a part of the path or route and by status class', () => {
     const store = new RequestsStore();
     store.add(
