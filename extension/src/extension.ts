@@ -22,6 +22,8 @@ export interface Server3Api {
   /** Servers with a "fix it and save" notice showing. */
   fixNotices(): string[];
   statusBarText(): string;
+  /** Select a request's row under Recent, as a click does (key: requestsStore's entryKey); false if not listed. */
+  selectRequest(key: string): Promise<boolean>;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<Server3Api> {
@@ -50,6 +52,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Server
     contextKeys: () => contextKeys.values,
     fixNotices: () => shared.notices.showing(),
     statusBarText: () => statusBar.text,
+    selectRequest: (key) => requestsTree.select(key),
   };
 }
 

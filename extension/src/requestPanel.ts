@@ -62,6 +62,7 @@ export class RequestPanel implements vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   private shown: ShownRequest | undefined;
   private entry: RequestEntry | undefined;
+  private loading: Promise<ShownRequest> | undefined;
 
   /** Opens (or reuses) the panel on one request; resolves once its headers were asked for. */
   static async show(ctx: Ctx, entry: RequestEntry): Promise<ShownRequest> {
@@ -80,8 +81,11 @@ export class RequestPanel implements vscode.Disposable {
       current = RequestPanel.current = new RequestPanel(ctx, panel);
     } else {
       current.panel.reveal(undefined, true);
+      // The same record again (a click both selects a row and runs its command): what is loaded, or loading.
+      if (current.loading && JSON.stringify(current.entry) === JSON.stringify(entry)) return current.loading;
     }
-    return current.load(entry);
+    current.loading = current.load(entry);
+    return current.loading;
   }
 
   /** The request shown now (for "Copy as curl" from the palette and for tests). */

@@ -44,6 +44,25 @@ export class RequestsTree extends LiveTree<RequestsNode> {
       (listener) => ctx.requests.onDidUpdate(listener), // a method of the store, not a bound event
     ]);
     void vscode.commands.executeCommand('setContext', 'server3.requestsFiltered', false);
+    // A row opens its request when it becomes the selection, not only through its tree item's command: the
+    // view refreshes whenever requests come in, a refresh drops the previous items' commands, and a click
+    // landing on a row rendered before it ran nothing ("Actual command not found" in the extension host's
+    // log). The selection is kept by row id across refreshes. The command stays for a click on the row
+    // already selected (after the panel was closed); showing the same request twice loads it once.
+    this.view.onDidChangeSelection(({ selection }) => {
+      const [node] = selection;
+      if (selection.length === 1 && node.kind === 'request') {
+        void vscode.commands.executeCommand('server3.showRequest', node);
+      }
+    });
+  }
+
+  /** Select (and so open) the row of a request under Recent; false when the view does not list it. */
+  async select(key: string): Promise<boolean> {
+    const entry = this.entries('recent').find((e) => entryKey(e) === key);
+    if (!entry) return false;
+    await this.view.reveal({ kind: 'request', group: 'recent', entry }, { select: true, focus: false });
+    return true;
   }
 
   /** "Filter Requests": a route substring and/or a status class ("/api 5xx"); empty clears it. */
@@ -93,6 +112,11 @@ export class RequestsTree extends LiveTree<RequestsNode> {
     }
     if (node.kind !== 'group') return [];
     return this.entries(node.group).map((entry) => ({ kind: 'request', group: node.group, entry }));
+  }
+
+  /** Needed by reveal(): a request's parent is its group. */
+  getParent(node: RequestsNode): RequestsNode | undefined {
+    return node.kind === 'request' ? { kind: 'group', group: node.group as 'recent' | 'slowest' } : undefined;
   }
 
   protected item(node: RequestsNode): vscode.TreeItem {

@@ -1,6 +1,6 @@
 /**
  * The request log in the real extension host: the Requests view (once shown) lists the example app's
- * requests, a request opens with its stages and its headers (secrets redacted by the runtime), "Copy as curl"
+ * requests, selecting a row opens it, a request opens with its stages and its headers (secrets redacted by the runtime), "Copy as curl"
  * leaves the redacted headers out, the filter narrows the list, and "Start with Debugger" runs the server
  * under debugpy (the Python Debugger extension is not installed in this code-server, so it says so and
  * leaves debugpy listening).
@@ -11,7 +11,8 @@ import * as http from 'node:http';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { isPortOpen } from '../../harness/freePort';
-import type { RequestEntry } from '../../../extension/src/requestsStore';
+import type { Server3Api } from '../../../extension/src/extension';
+import { entryKey, type RequestEntry } from '../../../extension/src/requestsStore';
 import type { ShownRequest } from '../../../extension/webview/requestMessages';
 import { EXTENSION_ID, httpGet, log, waitFor, workspaceDir } from './helpers';
 
@@ -73,6 +74,21 @@ describe('requests view, request panel, copy as curl, start with debugger', func
     assert.match(row.description, /^200 · \d+ ms · app-\d+$/);
     assert.ok(listed.some((r) => r.group === 'slowest' && r.label === 'GET /sleep'));
     assert.ok(listed.some((r) => r.group === 'recent' && r.label === 'GET /'));
+
+    // Selecting a row opens it, as a click does even when it lands on a row the view has since refreshed
+    // (the old row's command is gone then; the selection, by row id, is not).
+    const api = vscode.extensions.getExtension<Server3Api>(EXTENSION_ID)!.exports;
+    const fast = listed.find((r) => r.group === 'recent' && r.label === 'GET /')!;
+    assert.equal(await api.selectRequest(entryKey(fast.entry)), true);
+    let opened: string | undefined;
+    assert.ok(
+      await waitFor(async () => {
+        opened = await vscode.commands.executeCommand<string | undefined>('server3.copyRequestAsCurl');
+        return opened !== undefined;
+      }, 10_000),
+      'selecting the row opened no request panel',
+    );
+    assert.equal(opened, `curl 'http://127.0.0.1:${port}/'`);
 
     const shown = await vscode.commands.executeCommand<ShownRequest>('server3.showRequest', {
       entry: row.entry,
