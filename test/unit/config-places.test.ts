@@ -419,6 +419,31 @@ describe('APP candidates', () => {
     assert.deepEqual(await appCandidates(indexes, [], 'application'), { candidates: [], complete: true });
   });
 
+  test('each module name once: the one Python imports (the earlier folder; a package before its namesake)', async () => {
+    const { root, write } = tempRoot();
+    write('site/wsgi.py', 'application = get_wsgi_application()\n');
+    write('wsgi.py'); // shadowed: the config's folder comes first on the import path
+    write('site/pkg/__init__.py', 'app = Flask(__name__)\n');
+    write('site/pkg.py'); // walked before pkg/ (nearer), yet the package is what `import pkg` gives
+    write('other.py');
+    const site = path.join(root, 'site');
+    const indexes = new ModuleIndexes();
+    const offered = async () =>
+      (await appCandidates(indexes, [site, root], 'application')).candidates.map(
+        (c) => `${c.module} ${path.relative(root, c.file)}`,
+      );
+    assert.deepEqual(await offered(), ['wsgi site/wsgi.py', 'pkg site/pkg/__init__.py', 'other other.py']);
+    // The index holding the package first and its namesake module after (created later): the same choice.
+    await indexes.get(site).changed(write('site/late/__init__.py'), false);
+    await indexes.get(site).changed(write('site/late.py'), false);
+    assert.deepEqual(await offered(), [
+      'wsgi site/wsgi.py',
+      'late site/late/__init__.py',
+      'pkg site/pkg/__init__.py',
+      'other other.py',
+    ]);
+  });
+
   test('a new file is offered once its event is in; waitMs bounds the wait for the first walk', async () => {
     const { root, write } = tempRoot();
     write('app.py');

@@ -265,7 +265,7 @@ describe('module index: the edges', () => {
     );
   });
 
-  test('candidates of equal rank by name, and a tie of names keeps the index order', async () => {
+  test('candidates of equal rank by name, whatever the index order; a package over its namesake module', async () => {
     const root = tempDir();
     const indexes = new ModuleIndexes();
     await indexes.get(root).ready;
@@ -276,7 +276,7 @@ describe('module index: the edges', () => {
     const { candidates } = await appCandidates(indexes, [root], 'application');
     assert.deepEqual(
       candidates.map((c) => `${c.module} ${path.relative(root, c.file)}`),
-      ['alpha alpha.py', 'pkg pkg.py', `pkg ${path.join('pkg', '__init__.py')}`, 'zeta zeta.py'],
+      ['alpha alpha.py', `pkg ${path.join('pkg', '__init__.py')}`, 'zeta zeta.py'],
     );
   });
 });

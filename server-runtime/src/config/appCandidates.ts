@@ -4,7 +4,7 @@
  * first. Used by APP's completion, the missing-APP fix and module-not-found's fixes, so all three agree.
  */
 import { relative, sep } from 'node:path';
-import type { ModuleIndexes } from './moduleIndex';
+import type { IndexedFile, ModuleIndexes } from './moduleIndex';
 import type { WsgiCallable } from './wsgiCallables';
 
 export interface AppCandidate {
@@ -66,13 +66,21 @@ export async function appCandidates(
     clearTimeout(timer);
   } else await done;
   const seen = new Set<string>();
+  // Module names a folder earlier on the import path answers: Python imports those, never a later namesake.
+  const taken = new Set<string>();
   const ranked: [number, number, number, number, number, string, AppCandidate][] = [];
   all.forEach((index, dirRank) => {
-    for (const { file, callables } of index.entries()) {
-      if (seen.has(file)) continue;
-      const module = moduleName(unique[dirRank], file);
-      if (!module) continue;
-      seen.add(file);
+    const here = new Map<string, IndexedFile>();
+    for (const entry of index.entries()) {
+      if (seen.has(entry.file)) continue;
+      const module = moduleName(unique[dirRank], entry.file);
+      if (!module || taken.has(module)) continue;
+      seen.add(entry.file);
+      // `pkg/__init__.py` beside `pkg.py`: the import system takes the package, so APP=pkg means that one.
+      if (!here.has(module) || entry.file.endsWith(`${sep}__init__.py`)) here.set(module, entry);
+    }
+    for (const [module, { file, callables }] of here) {
+      taken.add(module);
       const callable = [...callables].sort((a, b) => callableRank(a, wanted) - callableRank(b, wanted))[0];
       const depth = module.split('.').length - 1;
       const candidate = { module, file, callable, depth };
