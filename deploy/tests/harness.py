@@ -22,6 +22,12 @@ from pathlib import Path
 DEPLOY_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = DEPLOY_DIR.parent
 RUNTIME_DIR = REPO_DIR / "server-runtime" / "python"
+# The production config's values the instances copy (DRAIN_DELAY: the same wait HAProxy's checks are made for)
+HOST_CONFIG = dict(
+    line.split("=", 1)
+    for line in (DEPLOY_DIR / "server3.config").read_text().splitlines()
+    if "=" in line and not line.startswith("#")
+)
 
 # Run by the harness's Python in place of the server: puts the held socket at descriptor 3, sets LISTEN_FDS
 # and LISTEN_PID (its own pid, which the server keeps across the exec) as systemd does, then execs it.
@@ -145,6 +151,7 @@ class Instance:
             "DOMAIN=localhost\n"
             f"WORKERS={workers}\n"
             "APP_THREADS=4\n"
+            f"DRAIN_DELAY={HOST_CONFIG['DRAIN_DELAY']}\n"  # the production config's, as HAProxy's checks need
             "SHUTDOWN_TIMEOUT=10\n"
             "ACCESS_LOG=off\n"
             f"STATS=127.0.0.1:{self.stats_port}\n"

@@ -153,7 +153,8 @@ def test_systemd_units_verify(unit_dir, tmp_path):
         text = source.read_text()
         if source.suffix == ".service":
             timeout = int(re.search(r"^TimeoutStopSec=(\d+)$", text, re.M).group(1))
-            assert timeout >= float(config["SHUTDOWN_TIMEOUT"]) + 5, "SIGKILL before the drain's end"
+            stop = float(config.get("DRAIN_DELAY", 0)) + float(config["SHUTDOWN_TIMEOUT"])
+            assert timeout >= stop + 5, "SIGKILL before the drain's end"
             assert "Type=notify" in text and "ExecReload=/bin/kill -HUP $MAINPID" in text
             # verify checks that ExecStart's program exists: this machine's Python stands in for the venv's
             text = text.replace("/srv/myapp/venv/bin/python", sys.executable)
@@ -200,6 +201,12 @@ def test_haproxy_accepts_its_example():
     assert checked.returncode == 0 and "Configuration file is valid" in checked.stdout, checked
     text = (DEPLOY_DIR / "haproxy" / "haproxy.cfg").read_text()
     assert "http-check send meth GET uri /ready" in text and "check port 9100" in text
+    # The instance serves on for DRAIN_DELAY after SIGTERM: HAProxy must have seen a 503 by then (a check
+    # every `inter` while UP, `fall` of them in a row), with a second to spare for the check itself.
+    inter = float(re.search(r"default-server .*\binter (\d+)s\b", text).group(1))
+    fall = int(re.search(r"default-server .*\bfall (\d+)\b", text).group(1))
+    config = config_values((DEPLOY_DIR / "server3.config").read_text())
+    assert float(config["DRAIN_DELAY"]) >= inter * fall + 1, (inter, fall, config["DRAIN_DELAY"])
 
 
 def test_promtool_accepts_the_prometheus_config():

@@ -91,6 +91,7 @@ describe('config language features over LSP', () => {
         'REQUEST_TIMEOUT',
         'SEND_TIMEOUT',
         'SHUTDOWN_TIMEOUT',
+        'DRAIN_DELAY',
         'MAX_HEADER_SIZE',
         'MAX_BODY_SIZE',
         'MAX_CONNECTIONS',

@@ -17,11 +17,13 @@ This module imports only what both paths need: the master process never imports 
 from __future__ import annotations
 
 import errno
+import math
 import os
 import select
 import signal
 import socket
 import sys
+import time
 
 from . import contract, systemd
 from .handoff import Wakeup
@@ -195,8 +197,10 @@ class MainLoop:
 
     def __init__(self) -> None:
         self.stop_requested = False
+        self.stop_requests = 0  # the second one ends DRAIN_DELAY early (serve_on)
         self.reload_requested = False
         self._wakeup = Wakeup()
+        self._signal_wakeup = None  # a SignalWakeup from run() on
         self._poller = select.poll()
         self._handlers: dict = {}
 
@@ -209,6 +213,7 @@ class MainLoop:
 
     def request_stop(self) -> None:
         self.stop_requested = True
+        self.stop_requests += 1
         self._wakeup.wake()
 
     def request_reload(self) -> None:
@@ -226,22 +231,44 @@ class MainLoop:
     def run(self, reload, every_second=None) -> int:
         """Polls until a stop is requested (returns EXIT["clean"]) or a watched descriptor's handler returns
         an exit code. `reload()` runs on SIGHUP; `every_second()`, when given, at least once a second."""
-        signal_wakeup = SignalWakeup()
+        self._signal_wakeup = SignalWakeup()
         self._poller.register(self._wakeup.fd, select.POLLIN)
-        self._poller.register(signal_wakeup.fd, select.POLLIN)
+        self._poller.register(self._signal_wakeup.fd, select.POLLIN)
         timeout = 1000 if every_second is not None else None
         while not self.stop_requested:
-            for fd, _ in self._poller.poll(timeout):
-                handler = self._handlers.get(fd)
-                if handler is not None:
-                    code = handler()
-                    if code is not None:
-                        return code
-            signal_wakeup.drain()  # the Python handlers have run by now
-            self._wakeup.consume()
-            if every_second is not None:
-                every_second()
+            code = self._poll_once(timeout, every_second)
+            if code is not None:
+                return code
             if self.reload_requested and not self.stop_requested:
                 self.reload_requested = False
                 reload()
         return EXIT["clean"]
+
+    def serve_on(self, seconds: float, every_second=None) -> None:
+        """After `run` returned on a stop request: go on polling (the pipeline keeps serving) for `seconds`
+        more, or until another stop request (a second SIGTERM/SIGINT, or the supervisor going away). This is
+        DRAIN_DELAY: the time a balancer polling /ready needs to stop sending before the drain closes its
+        pooled connections. Only the single server uses it, which watches no descriptor (no exit codes); a
+        SIGHUP meanwhile is ignored."""
+        deadline = time.monotonic() + seconds
+        while self.stop_requests < 2:  # the first one ended run(); counted, as signals may come before it
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            # ceil: poll() takes whole milliseconds, and a timeout rounded down would wake early and spin
+            self._poll_once(min(1000, math.ceil(left * 1000)), every_second)
+
+    def _poll_once(self, timeout: int | None, every_second) -> int | None:
+        """One wait for a wake-up: runs the handlers of readable descriptors (the first exit code one returns
+        is returned), then `every_second`."""
+        for fd, _ in self._poller.poll(timeout):
+            handler = self._handlers.get(fd)
+            if handler is not None:
+                code = handler()
+                if code is not None:
+                    return code
+        self._signal_wakeup.drain()  # the Python handlers have run by now
+        self._wakeup.consume()
+        if every_second is not None:
+            every_second()
+        return None

@@ -4,7 +4,9 @@ reload.
     accept thread --read_inbox--> read thread --app_pool--> app threads (APP_THREADS) --close_inbox--> close
                                        ^-------- parked responses / keep-alive go back --------'
 
-SIGTERM/SIGINT (or EOF on the control channel): stop accepting (the listening socket closes at once), let
+SIGTERM/SIGINT (or EOF on the control channel): STATS /ready answers 503 at once; the server serves as
+usual for DRAIN_DELAY more seconds (0 by default; a second signal cuts it short), so that a balancer polling
+/ready stops sending first; then the drain: stop accepting (the listening socket closes at once), let
 in-flight requests finish while idle keep-alive connections are closed, and exit 0 when no connection is
 left or SHUTDOWN_TIMEOUT has passed. SIGHUP: re-read the config and re-import the app; requests already
 running finish with the old app; a broken config or app keeps the old one running (and says why).
@@ -213,7 +215,7 @@ class Server:
         stage (ends the process); a stage that has been busy without waiting again is noted for health()."""
         now = time.monotonic()
         for thread in self.threads:
-            if not thread.is_alive() and not self.life.stop_requested and thread.stats.state != "dead":
+            if not thread.is_alive() and not self.draining and thread.stats.state != "dead":
                 self.stage_died(thread.name, "the thread ended although the server was not stopping")
             wakeups = thread.stats.wakeups
             seen = self._watch.get(thread.name)
@@ -272,6 +274,16 @@ class Server:
     def serve_until_stopped(self) -> int:
         """Runs in the main thread until a stop (signals: lifecycle.MainLoop); returns the exit code."""
         self.life.run(self.guarded_reload, every_second=self.watch_stages)
+        self.ready = False
+        lifecycle.stopping(self.control)
+        delay = self.settings.drain_delay
+        if delay > 0:
+            LOG.info(
+                "stop asked for: /ready answers 503; serving %s s more (DRAIN_DELAY) before the drain,"
+                " or until the signal comes again",
+                delay,
+            )
+            self.life.serve_on(delay, every_second=self.watch_stages)
         return self.stop()
 
     def guarded_reload(self) -> None:
@@ -282,10 +294,10 @@ class Server:
             lifecycle.send(self.control, lifecycle.error_message("other", f"reload failed: {error}"))
 
     def stop(self) -> int:
+        """The drain (see the module's docstring); returns the exit code."""
         self.ready = False
         self.life.stop_requested = True
         settings = self.settings
-        lifecycle.stopping(self.control)
         LOG.info("stopping: no new connections; in-flight requests get up to %s s", settings.shutdown_timeout)
         self.accept_thread.stop()
         self.accept_thread.join(2.0)

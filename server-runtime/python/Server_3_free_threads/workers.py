@@ -11,7 +11,8 @@ SO_REUSEPORT (the kernel spreads new connections over them), so an app uses ever
   interleave; each carries its worker index and pid), "requestDetail" answers, "reloaded"/"error" lines.
   Supervisor commands are forwarded to every worker, but a requestDetail naming a worker goes to that worker
   only (thread + seq name a request within one worker).
-- SIGTERM/SIGINT: stop the workers gracefully (they drain in-flight requests) and exit 0. SIGHUP: every
+- SIGTERM/SIGINT: stop the workers gracefully (each serves on for DRAIN_DELAY, then drains in-flight
+  requests; a second signal is passed on and cuts the delay short) and exit 0. SIGHUP: every
   worker reloads. A worker that fails at startup stops the master with the worker's exit code; a worker that
   dies later is restarted (given up after 5 quick failures in a row).
 - STATS, when set, is served by the master from the workers' latest snapshots and request logs (the workers
@@ -210,9 +211,12 @@ class Master:
 
     def reload(self) -> None:
         LOG.info("SIGHUP: reloading %d workers", len(self.workers))
+        self.signal_workers(signal.SIGHUP)
+
+    def signal_workers(self, signum: int) -> None:
         for worker in self.workers:
             if worker.proc is not None and worker.proc.poll() is None:
-                worker.proc.send_signal(signal.SIGHUP)
+                worker.proc.send_signal(signum)
 
     def on_readable(self, worker: _Worker) -> int | None:
         """The worker's control channel has lines, or closed (the worker exited): an exit code ends the
@@ -254,10 +258,11 @@ class Master:
 
     def shutdown(self) -> None:
         lifecycle.stopping(self.control, tell_supervisor=self.life.stop_requested)
-        for worker in self.workers:
-            if worker.proc is not None and worker.proc.poll() is None:
-                worker.proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + float(self.settings.shutdown_timeout) + 5
+        self.signal_workers(signal.SIGTERM)
+        # A second SIGTERM/SIGINT reaches the workers too: it ends their DRAIN_DELAY (server.py).
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: self.signal_workers(signal.SIGTERM))
+        deadline = time.monotonic() + float(self.settings.drain_delay + self.settings.shutdown_timeout) + 5
         for worker in self.workers:
             if worker.proc is None:
                 continue

@@ -346,6 +346,17 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def http_get(port: int, path: str, method: str = "GET") -> tuple[int, bytes]:
+    """(status, body) of one request on a fresh connection to 127.0.0.1:port (STATS paths, mostly)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request(method, path)
+        response = conn.getresponse()
+        return response.status, response.read()
+    finally:
+        conn.close()
+
+
 def recv_until_closed(sock: socket.socket, limit: int = 1 << 24) -> bytes:
     chunks = []
     total = 0

@@ -1,5 +1,6 @@
-"""Signals and lifecycle: SIGTERM/SIGINT drain in-flight requests (bounded by SHUTDOWN_TIMEOUT) and exit 0;
-SIGHUP reloads config and app (a broken one keeps the old app serving)."""
+"""Signals and lifecycle: SIGTERM/SIGINT drain in-flight requests (bounded by SHUTDOWN_TIMEOUT) and exit 0,
+after DRAIN_DELAY seconds of serving on with /ready at 503 (a second signal cuts it short); SIGHUP reloads
+config and app (a broken one keeps the old app serving)."""
 
 import signal
 import socket
@@ -7,7 +8,7 @@ import threading
 import time
 
 import pytest
-from conftest import start_server
+from conftest import free_port, http_get, start_server
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
@@ -104,3 +105,47 @@ def test_a_stop_lingers_on_idle_connections_for_half_a_second(server_factory):
     idle.settimeout(2)
     assert idle.recv(10) == b""  # our FIN came first
     idle.close()
+
+
+# ---- DRAIN_DELAY: serve on while a balancer polling /ready takes the instance out ----
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_drain_delay_serves_on_with_ready_503_then_drains(server_factory, workers):
+    # What HAProxy sees after SIGTERM: /ready is 503 at once, while the connections it pools keep getting
+    # answers (keep-alive kept) and new ones are accepted, until DRAIN_DELAY has passed; then the usual drain.
+    stats = free_port()
+    server = server_factory(config=f"WORKERS={workers}\nSTATS=127.0.0.1:{stats}\nDRAIN_DELAY=2\n")
+    pooled = server.connection()
+    pooled.request("GET", "/")
+    assert pooled.getresponse().read() == b"Hello, world!"
+    started = time.monotonic()
+    server.signal(signal.SIGTERM)
+    server.read_message(want="stopping")  # the editor and systemd hear of the stop at once, too
+    assert http_get(stats, "/ready") == (503, b'{"ready": false, "state": "draining"}')
+    for _ in range(3):
+        pooled.request("POST", "/echo", body=b"still served")
+        response = pooled.getresponse()
+        assert (response.status, response.read()) == (200, b"still served")
+        assert response.getheader("Connection") != "close"
+        assert server.request("GET", "/")[0] == 200  # a new connection is accepted too
+        time.sleep(0.2)
+    assert time.monotonic() - started < 2 and server.proc.poll() is None
+    assert server.wait(10) == 0
+    took = time.monotonic() - started
+    assert 2 <= took < 2 + 3, took
+    pooled.close()
+    assert "DRAIN_DELAY" in server.stderr()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_second_signal_ends_the_drain_delay(server_factory, workers):
+    server = server_factory(config=f"WORKERS={workers}\nDRAIN_DELAY=60\n")
+    server.signal(signal.SIGTERM)
+    server.read_message(want="stopping")
+    time.sleep(0.3)
+    assert server.request("GET", "/")[2] == b"Hello, world!"  # serving on, as the first signal asked
+    started = time.monotonic()
+    server.signal(signal.SIGINT)
+    assert server.wait(10) == 0
+    assert time.monotonic() - started < 3

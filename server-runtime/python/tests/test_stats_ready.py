@@ -16,16 +16,7 @@ import time
 
 import pytest
 from conftest import free_port, launch
-
-
-def get(port: int, path: str, method: str = "GET") -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request(method, path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
+from conftest import http_get as get
 
 
 def wait_for(check, timeout: float = 10.0, what: str = ""):
