@@ -22,12 +22,21 @@ from pathlib import Path
 DEPLOY_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = DEPLOY_DIR.parent
 RUNTIME_DIR = REPO_DIR / "server-runtime" / "python"
-# The production config's values the instances copy (DRAIN_DELAY: the same wait HAProxy's checks are made for)
-HOST_CONFIG = dict(
-    line.split("=", 1)
-    for line in (DEPLOY_DIR / "server3.config").read_text().splitlines()
-    if "=" in line and not line.startswith("#")
-)
+
+
+def config_values(text: str) -> dict[str, str]:
+    """KEY=VALUE lines of a server config (comments and blank lines skipped) as a dict."""
+    values = {}
+    for line in text.splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            values[key.strip()] = value.strip()
+    return values
+
+
+# The production config (deploy/server3.config): the instances copy its DRAIN_DELAY, as HAProxy needs
+HOST_CONFIG = config_values((DEPLOY_DIR / "server3.config").read_text())
 
 # Run by the harness's Python in place of the server: puts the held socket at descriptor 3, sets LISTEN_FDS
 # and LISTEN_PID (its own pid, which the server keeps across the exec) as systemd does, then execs it.

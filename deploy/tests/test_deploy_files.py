@@ -23,7 +23,7 @@ import time
 import kubernetes_validate
 import pytest
 import yaml
-from harness import DEPLOY_DIR, METRIC_NAME, RUNTIME_DIR, Instance, http_get
+from harness import DEPLOY_DIR, HOST_CONFIG, METRIC_NAME, RUNTIME_DIR, Instance, config_values, http_get
 
 K8S_DIR = DEPLOY_DIR / "kubernetes"
 CORE_MANIFESTS = ["configmap.yaml", "deployment.yaml", "service.yaml", "poddisruptionbudget.yaml"]
@@ -31,16 +31,6 @@ CORE_MANIFESTS = ["configmap.yaml", "deployment.yaml", "service.yaml", "poddisru
 
 def load(name: str) -> dict:
     return yaml.safe_load((K8S_DIR / name).read_text())
-
-
-def config_values(text: str) -> dict[str, str]:
-    values = {}
-    for line in text.splitlines():
-        line = line.split(" #", 1)[0].strip()
-        if line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            values[key.strip()] = value.strip()
-    return values
 
 
 def check_config(text: str, tmp_path) -> subprocess.CompletedProcess:
@@ -147,7 +137,7 @@ def test_the_host_config_passes_the_runtimes_check(tmp_path):
 @pytest.mark.parametrize("unit_dir", ["systemd", "systemd/socket-activated"])
 def test_systemd_units_verify(unit_dir, tmp_path):
     need("systemd-analyze")
-    config = config_values((DEPLOY_DIR / "server3.config").read_text())
+    config = HOST_CONFIG
     units = []
     for source in sorted((DEPLOY_DIR / unit_dir).glob("server3.*")):
         text = source.read_text()
@@ -205,8 +195,8 @@ def test_haproxy_accepts_its_example():
     # every `inter` while UP, `fall` of them in a row), with a second to spare for the check itself.
     inter = float(re.search(r"default-server .*\binter (\d+)s\b", text).group(1))
     fall = int(re.search(r"default-server .*\bfall (\d+)\b", text).group(1))
-    config = config_values((DEPLOY_DIR / "server3.config").read_text())
-    assert float(config["DRAIN_DELAY"]) >= inter * fall + 1, (inter, fall, config["DRAIN_DELAY"])
+    drain_delay = float(HOST_CONFIG["DRAIN_DELAY"])
+    assert drain_delay >= inter * fall + 1, (inter, fall, drain_delay)
 
 
 def test_promtool_accepts_the_prometheus_config():

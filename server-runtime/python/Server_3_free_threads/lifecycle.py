@@ -1,7 +1,7 @@
 """The life of a server process, one module for both ways to run: the single server (startup.py -> server.py)
 and the WORKERS=N master (workers.py). Whatever the two do alike is here, once:
 
-- `MainLoop`: the main thread. The stop and reload flags (`stop_requested`, `reload_requested`), the
+- `MainLoop`: the main thread. The stop and reload requests (`stop_requests`, `reload_requested`), the
   signal handlers that only set them (SIGTERM/SIGINT: stop, SIGHUP: reload; see signals.py for why the main
   thread is woken through a pipe), and the poll loop over the wake-ups and the caller's own descriptors.
 - The messages the life-cycle sends on the control channel, built from the schema (contract.message):
@@ -196,8 +196,7 @@ class MainLoop:
     channels); `on_readable()` returns an exit code to end the loop with, or None."""
 
     def __init__(self) -> None:
-        self.stop_requested = False
-        self.stop_requests = 0  # the second one ends DRAIN_DELAY early (serve_on)
+        self.stop_requests = 0  # the first ends run(); the second ends DRAIN_DELAY early (serve_on)
         self.reload_requested = False
         self._wakeup = Wakeup()
         self._signal_wakeup = None  # a SignalWakeup from run() on
@@ -211,8 +210,11 @@ class MainLoop:
         signal.signal(signal.SIGINT, lambda *_: stop())
         signal.signal(signal.SIGHUP, lambda *_: self.request_reload())
 
+    @property
+    def stop_requested(self) -> bool:
+        return self.stop_requests > 0
+
     def request_stop(self) -> None:
-        self.stop_requested = True
         self.stop_requests += 1
         self._wakeup.wake()
 

@@ -273,8 +273,7 @@ class Server:
 
     def serve_until_stopped(self) -> int:
         """Runs in the main thread until a stop (signals: lifecycle.MainLoop); returns the exit code."""
-        self.life.run(self.guarded_reload, every_second=self.watch_stages)
-        self.ready = False
+        self.life.run(self.guarded_reload, every_second=self.watch_stages)  # ends in request_stop
         lifecycle.stopping(self.control)
         delay = self.settings.drain_delay
         if delay > 0:
@@ -296,7 +295,6 @@ class Server:
     def stop(self) -> int:
         """The drain (see the module's docstring); returns the exit code."""
         self.ready = False
-        self.life.stop_requested = True
         settings = self.settings
         LOG.info("stopping: no new connections; in-flight requests get up to %s s", settings.shutdown_timeout)
         self.accept_thread.stop()
