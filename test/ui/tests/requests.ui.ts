@@ -58,10 +58,14 @@ export default async function requests(page: Page, ctx: UiContext): Promise<void
       if (!(await title.isVisible())) {
         await title.waitFor({ timeout: 5000 }).catch(() => undefined);
       }
-      if (!(await title.isVisible()) && (await slowRow.getAttribute('aria-selected')) !== 'true') {
-        // The row was not selected: the click landed while the view re-rendered its rows (a request's
-        // connection closing changes a row). A user clicks again; so does this, once, and says so.
-        ctx.log('the first click did not select the row; clicking again');
+      if (!(await title.isVisible())) {
+        // The click landed while the view re-rendered its rows (a request's connection closing changes a
+        // row): either it selected nothing, or it selected a row of the old rendering, whose command and
+        // selection the extension host no longer knows ("Actual command not found" in its log; the row then
+        // shows selected and nothing opens). A user clicks again; so does this, once, and says so. A click on
+        // a selected row runs its command, so either way the second click opens the request.
+        const selected = await slowRow.getAttribute('aria-selected');
+        ctx.log(`the first click opened nothing (the row's aria-selected: ${selected}); clicking again`);
         await slowRow.click();
       }
       try {
